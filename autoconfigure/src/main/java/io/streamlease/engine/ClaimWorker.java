@@ -1,0 +1,186 @@
+package io.streamlease.engine;
+
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns claim candidates (keyspace events, sweep findings, handoff messages) into claims, or into EXPIRED
+ * events when auto-claim is off.
+ * <p>
+ * To avoid a thundering herd, each candidate is ranked among the live consumers by rendezvous hashing of the
+ * stream name: the first-ranked consumer claims at once, the next after one {@code claim-stagger}, and so on, so
+ * that lapsed streams spread evenly over the survivors and usually only one consumer tries each. A consumer at
+ * max-concurrent-streams does not claim at all; the next-ranked one takes over after its delay.
+ */
+final class ClaimWorker implements Runnable {
+
+	private static final Logger logger = LoggerFactory.getLogger(ClaimWorker.class);
+
+	private static final int MAX_RANK_DELAY = 8;
+
+	private static final int CLAIM_BATCH = 100;
+
+	private final StreamLeaseClient client;
+
+	private final BlockingQueue<ClaimCandidate> brokerInput;
+
+	private final BlockingQueue<String> keyspaceQueue;
+
+	private final Map<String, Waiting> waiting = new LinkedHashMap<>();
+
+	private record Waiting(ClaimCandidate candidate, long dueNanos) {
+	}
+
+	ClaimWorker(StreamLeaseClient client, BlockingQueue<ClaimCandidate> brokerInput, BlockingQueue<String> keyspaceQueue) {
+		this.client = client;
+		this.brokerInput = brokerInput;
+		this.keyspaceQueue = keyspaceQueue;
+	}
+
+	@Override
+	public void run() {
+		while (this.client.isRunning()) {
+			try {
+				collect();
+				List<ClaimCandidate> due = due();
+				if (!due.isEmpty()) {
+					if (this.client.settings().autoClaim()) {
+						claim(due);
+					}
+					else {
+						for (ClaimCandidate candidate : due) {
+							this.client.emit(StreamEvent.expired(candidate.stream()));
+						}
+					}
+				}
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				return;
+			}
+			catch (RuntimeException ex) {
+				this.client.redisFailed("claiming lapsed streams", ex);
+				pause();
+			}
+		}
+	}
+
+	private void collect() throws InterruptedException {
+		long waitNanos = TimeUnit.MILLISECONDS.toNanos(100);
+		long now = System.nanoTime();
+		for (Waiting entry : this.waiting.values()) {
+			waitNanos = Math.min(waitNanos, Math.max(0, entry.dueNanos() - now));
+		}
+		List<ClaimCandidate> found = new ArrayList<>();
+		ClaimCandidate first = this.brokerInput.poll(Math.max(waitNanos, 1_000_000), TimeUnit.NANOSECONDS);
+		if (first != null) {
+			found.add(first);
+		}
+		this.brokerInput.drainTo(found, 1000);
+		List<String> expired = new ArrayList<>();
+		this.keyspaceQueue.drainTo(expired, 1000);
+		for (String stream : expired) {
+			found.add(ClaimCandidate.of(stream, "keyspace"));
+		}
+		now = System.nanoTime();
+		long stagger = this.client.settings().claimStagger().toNanos();
+		for (ClaimCandidate candidate : found) {
+			if (this.client.holds(candidate.stream())) {
+				continue;
+			}
+			Waiting existing = this.waiting.get(candidate.stream());
+			if (existing != null && (candidate.lbsId().isEmpty() || !existing.candidate().lbsId().isEmpty())) {
+				continue;
+			}
+			long delay = (this.client.settings().autoClaim()) ? rank(candidate) * stagger : 0;
+			this.waiting.put(candidate.stream(), new Waiting(candidate, now + delay));
+		}
+	}
+
+	private List<ClaimCandidate> due() {
+		long now = System.nanoTime();
+		List<ClaimCandidate> due = new ArrayList<>();
+		for (Iterator<Waiting> it = this.waiting.values().iterator(); it.hasNext();) {
+			Waiting entry = it.next();
+			if (entry.dueNanos() - now <= 0) {
+				due.add(entry.candidate());
+				it.remove();
+			}
+		}
+		return due;
+	}
+
+	private void claim(List<ClaimCandidate> due) throws InterruptedException {
+		List<LeaseStore.Request> requests = new ArrayList<>();
+		for (ClaimCandidate candidate : due) {
+			if (!this.client.holds(candidate.stream())) {
+				requests.add(new LeaseStore.Request(candidate.stream(), candidate.lbsId()));
+			}
+		}
+		int from = 0;
+		while (from < requests.size()) {
+			int room = this.client.room();
+			if (room <= 0) {
+				logger.debug("At max-concurrent-streams: leaving {} lapsed streams to peers", requests.size() - from);
+				return;
+			}
+			int to = Math.min(requests.size(), from + Math.min(CLAIM_BATCH, room));
+			this.client.claimBatch(requests.subList(from, to), true);
+			from = to;
+		}
+	}
+
+	/**
+	 * How many live consumers rank before this one for the candidate (0 = first), capped.
+	 */
+	int rank(ClaimCandidate candidate) {
+		List<String> live = this.client.liveConsumers();
+		String me = this.client.id();
+		long mine = score(candidate.stream(), me);
+		int rank = 0;
+		boolean present = false;
+		for (String consumer : live) {
+			if (consumer.equals(me)) {
+				present = true;
+			}
+			else if (!consumer.equals(candidate.departing()) && score(candidate.stream(), consumer) > mine) {
+				rank++;
+			}
+		}
+		if (!present) {
+			rank = Math.max(rank, live.size());
+		}
+		return Math.min(rank, MAX_RANK_DELAY);
+	}
+
+	static long score(String stream, String consumer) {
+		long hash = 0xcbf29ce484222325L;
+		for (byte b : (stream + '\n' + consumer).getBytes(StandardCharsets.UTF_8)) {
+			hash ^= (b & 0xff);
+			hash *= 0x100000001b3L;
+		}
+		hash ^= (hash >>> 33);
+		hash *= 0xff51afd7ed558ccdL;
+		hash ^= (hash >>> 33);
+		return hash;
+	}
+
+	private void pause() {
+		try {
+			Thread.sleep(this.client.settings().retry().initialDelay().toMillis());
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+}

@@ -1,0 +1,405 @@
+package io.streamlease.engine;
+
+import java.time.Duration;
+import java.util.Objects;
+
+/**
+ * The settings of one engine (one service, one consumer). Built with {@link #builder(String, String)}; every
+ * value is validated by {@link Builder#build()}, which names the setting, the value and the rule.
+ */
+public final class EngineSettings {
+
+	private final String serviceName;
+
+	private final String consumerId;
+
+	private final Duration hbInterval;
+
+	private final int outputChannelSize;
+
+	private final int brokerInputSize;
+
+	private final int keyspaceChannelSize;
+
+	private final Duration lbsIdleTime;
+
+	private final int lbsRecoveryCount;
+
+	private final RetrySettings retry;
+
+	private final KeyspaceNotifications keyspaceNotifications;
+
+	private final int maxConcurrentStreams;
+
+	private final Duration sweepInterval;
+
+	private final boolean autoClaim;
+
+	private final boolean handoffOnClose;
+
+	private final int readBatchSize;
+
+	private final int renewalChunkSize;
+
+	private final Duration claimStagger;
+
+	private final int maxEntrySize;
+
+	private final int deadLetterMaxLength;
+
+	private final Duration checkpointRetention;
+
+	private EngineSettings(Builder builder) {
+		this.serviceName = builder.serviceName;
+		this.consumerId = builder.consumerId;
+		this.hbInterval = builder.hbInterval;
+		this.outputChannelSize = builder.outputChannelSize;
+		this.brokerInputSize = builder.brokerInputSize;
+		this.keyspaceChannelSize = builder.keyspaceChannelSize;
+		this.lbsIdleTime = (builder.lbsIdleTime != null) ? builder.lbsIdleTime : builder.hbInterval.multipliedBy(4);
+		this.lbsRecoveryCount = builder.lbsRecoveryCount;
+		this.retry = builder.retry;
+		this.keyspaceNotifications = builder.keyspaceNotifications;
+		this.maxConcurrentStreams = builder.maxConcurrentStreams;
+		this.sweepInterval = (builder.sweepInterval != null) ? builder.sweepInterval : builder.hbInterval.dividedBy(4);
+		this.autoClaim = builder.autoClaim;
+		this.handoffOnClose = builder.handoffOnClose;
+		this.readBatchSize = builder.readBatchSize;
+		this.renewalChunkSize = builder.renewalChunkSize;
+		this.claimStagger = builder.claimStagger;
+		this.maxEntrySize = builder.maxEntrySize;
+		this.deadLetterMaxLength = builder.deadLetterMaxLength;
+		this.checkpointRetention = builder.checkpointRetention;
+	}
+
+	/**
+	 * Starts settings for a service and a consumer id, with every other value at its default.
+	 */
+	public static Builder builder(String serviceName, String consumerId) {
+		return new Builder(serviceName, consumerId);
+	}
+
+	/** The service: names the LBS ({@code <service>-input}), the group and every key. */
+	public String serviceName() {
+		return this.serviceName;
+	}
+
+	/** The unique name of this consumer in the group. */
+	public String consumerId() {
+		return this.consumerId;
+	}
+
+	/** The lease TTL; leases are renewed every half of it. Default 10 s. */
+	public Duration hbInterval() {
+		return this.hbInterval;
+	}
+
+	/** Capacity of the event channel that the application reads. Default 500. */
+	public int outputChannelSize() {
+		return this.outputChannelSize;
+	}
+
+	/** Capacity of the queue of claim candidates found by the sweep and by handoff messages. Default 500. */
+	public int brokerInputSize() {
+		return this.brokerInputSize;
+	}
+
+	/** Capacity of the queue of keyspace notifications; when full, notifications are dropped and counted. Default 100. */
+	public int keyspaceChannelSize() {
+		return this.keyspaceChannelSize;
+	}
+
+	/** How long an LBS entry must be idle before startup recovery takes it. Default 4 x hb-interval. */
+	public Duration lbsIdleTime() {
+		return this.lbsIdleTime;
+	}
+
+	/** How many pending entries startup recovery examines per batch. Default 1000. */
+	public int lbsRecoveryCount() {
+		return this.lbsRecoveryCount;
+	}
+
+	/** Back-off of the reader and the renewer. */
+	public RetrySettings retry() {
+		return this.retry;
+	}
+
+	/** Whether keyspace notifications are used as the fast path. Default AUTO. */
+	public KeyspaceNotifications keyspaceNotifications() {
+		return this.keyspaceNotifications;
+	}
+
+	/** How many streams this consumer holds at most; when full it stops reading the LBS. Default 10,000. */
+	public int maxConcurrentStreams() {
+		return this.maxConcurrentStreams;
+	}
+
+	/** How often the sweep looks for lapsed leases and orphans (jittered down by up to 20%). Default hb-interval / 4. */
+	public Duration sweepInterval() {
+		return this.sweepInterval;
+	}
+
+	/** Whether lapsed streams are claimed automatically (else EXPIRED events are delivered). Default true. */
+	public boolean autoClaim() {
+		return this.autoClaim;
+	}
+
+	/** Whether close hands off every held stream to peers. Default true. */
+	public boolean handoffOnClose() {
+		return this.handoffOnClose;
+	}
+
+	/** How many LBS entries one XREADGROUP reads at most. Default 100. */
+	public int readBatchSize() {
+		return this.readBatchSize;
+	}
+
+	/** How many leases one renewal script call renews. Default 1000. */
+	public int renewalChunkSize() {
+		return this.renewalChunkSize;
+	}
+
+	/** How long a consumer that is not the preferred claimer of a stream waits per rank before claiming it. Default 50 ms. */
+	public Duration claimStagger() {
+		return this.claimStagger;
+	}
+
+	/** The largest LBS entry accepted, in bytes of field names and values; larger ones are dead-lettered. Default 1 MiB. */
+	public int maxEntrySize() {
+		return this.maxEntrySize;
+	}
+
+	/** The approximate maximum length of the dead-letter stream. Default 10,000. */
+	public int deadLetterMaxLength() {
+		return this.deadLetterMaxLength;
+	}
+
+	/** How long a finished stream's checkpoint is kept, so that a later submission resumes from it. Default 1 day. */
+	public Duration checkpointRetention() {
+		return this.checkpointRetention;
+	}
+
+	/** The Redis keys of this service. */
+	public StreamLeaseKeys keys() {
+		return new StreamLeaseKeys(this.serviceName);
+	}
+
+	/**
+	 * Builds validated {@link EngineSettings}.
+	 */
+	public static final class Builder {
+
+		private final String serviceName;
+
+		private final String consumerId;
+
+		private Duration hbInterval = Duration.ofSeconds(10);
+
+		private int outputChannelSize = 500;
+
+		private int brokerInputSize = 500;
+
+		private int keyspaceChannelSize = 100;
+
+		private Duration lbsIdleTime;
+
+		private int lbsRecoveryCount = 1000;
+
+		private RetrySettings retry = RetrySettings.DEFAULT;
+
+		private KeyspaceNotifications keyspaceNotifications = KeyspaceNotifications.AUTO;
+
+		private int maxConcurrentStreams = 10_000;
+
+		private Duration sweepInterval;
+
+		private boolean autoClaim = true;
+
+		private boolean handoffOnClose = true;
+
+		private int readBatchSize = 100;
+
+		private int renewalChunkSize = 1000;
+
+		private Duration claimStagger = Duration.ofMillis(50);
+
+		private int maxEntrySize = 1024 * 1024;
+
+		private int deadLetterMaxLength = 10_000;
+
+		private Duration checkpointRetention = Duration.ofDays(1);
+
+		private Builder(String serviceName, String consumerId) {
+			this.serviceName = serviceName;
+			this.consumerId = consumerId;
+		}
+
+		public Builder hbInterval(Duration hbInterval) {
+			this.hbInterval = hbInterval;
+			return this;
+		}
+
+		public Builder outputChannelSize(int outputChannelSize) {
+			this.outputChannelSize = outputChannelSize;
+			return this;
+		}
+
+		public Builder brokerInputSize(int brokerInputSize) {
+			this.brokerInputSize = brokerInputSize;
+			return this;
+		}
+
+		public Builder keyspaceChannelSize(int keyspaceChannelSize) {
+			this.keyspaceChannelSize = keyspaceChannelSize;
+			return this;
+		}
+
+		/** Null for the default, 4 x hb-interval. */
+		public Builder lbsIdleTime(Duration lbsIdleTime) {
+			this.lbsIdleTime = lbsIdleTime;
+			return this;
+		}
+
+		public Builder lbsRecoveryCount(int lbsRecoveryCount) {
+			this.lbsRecoveryCount = lbsRecoveryCount;
+			return this;
+		}
+
+		public Builder retry(RetrySettings retry) {
+			this.retry = retry;
+			return this;
+		}
+
+		public Builder keyspaceNotifications(KeyspaceNotifications keyspaceNotifications) {
+			this.keyspaceNotifications = keyspaceNotifications;
+			return this;
+		}
+
+		public Builder maxConcurrentStreams(int maxConcurrentStreams) {
+			this.maxConcurrentStreams = maxConcurrentStreams;
+			return this;
+		}
+
+		/** Null for the default, hb-interval / 4. */
+		public Builder sweepInterval(Duration sweepInterval) {
+			this.sweepInterval = sweepInterval;
+			return this;
+		}
+
+		public Builder autoClaim(boolean autoClaim) {
+			this.autoClaim = autoClaim;
+			return this;
+		}
+
+		public Builder handoffOnClose(boolean handoffOnClose) {
+			this.handoffOnClose = handoffOnClose;
+			return this;
+		}
+
+		public Builder readBatchSize(int readBatchSize) {
+			this.readBatchSize = readBatchSize;
+			return this;
+		}
+
+		public Builder renewalChunkSize(int renewalChunkSize) {
+			this.renewalChunkSize = renewalChunkSize;
+			return this;
+		}
+
+		public Builder claimStagger(Duration claimStagger) {
+			this.claimStagger = claimStagger;
+			return this;
+		}
+
+		public Builder maxEntrySize(int maxEntrySize) {
+			this.maxEntrySize = maxEntrySize;
+			return this;
+		}
+
+		public Builder deadLetterMaxLength(int deadLetterMaxLength) {
+			this.deadLetterMaxLength = deadLetterMaxLength;
+			return this;
+		}
+
+		public Builder checkpointRetention(Duration checkpointRetention) {
+			this.checkpointRetention = checkpointRetention;
+			return this;
+		}
+
+		/**
+		 * Validates every value and builds the settings.
+		 * @throws InvalidSettingException naming the first setting whose value breaks its rule
+		 */
+		public EngineSettings build() {
+			if (this.serviceName == null || this.serviceName.isBlank()) {
+				throw new InvalidSettingException("service-name", this.serviceName, "it must not be blank");
+			}
+			if (this.serviceName.indexOf('{') >= 0 || this.serviceName.indexOf('}') >= 0) {
+				throw new InvalidSettingException("service-name", this.serviceName,
+						"it must not contain '{' or '}': the service name is the Redis Cluster hash tag of every key of the service");
+			}
+			if (this.consumerId == null || this.consumerId.isBlank()) {
+				throw new InvalidSettingException("consumer-id", this.consumerId, "it must not be blank");
+			}
+			positive("hb-interval", this.hbInterval);
+			if (this.hbInterval.toMillis() < 10) {
+				throw new InvalidSettingException("hb-interval", this.hbInterval, "it must be at least 10ms");
+			}
+			positive("output-channel-size", this.outputChannelSize);
+			positive("broker-input-size", this.brokerInputSize);
+			positive("keyspace-channel-size", this.keyspaceChannelSize);
+			if (this.lbsIdleTime != null && this.lbsIdleTime.compareTo(this.hbInterval.multipliedBy(2)) <= 0) {
+				throw new InvalidSettingException("lbs-idle-time", this.lbsIdleTime,
+						"it must be greater than 2 x hb-interval (" + this.hbInterval.multipliedBy(2) + ")");
+			}
+			positive("lbs-recovery-count", this.lbsRecoveryCount);
+			Objects.requireNonNull(this.retry, "retry");
+			if (this.retry.maxRetries() < -1) {
+				throw new InvalidSettingException("retry.max-retries", this.retry.maxRetries(),
+						"it must be -1 (unlimited) or at least 0");
+			}
+			positive("retry.initial-delay", this.retry.initialDelay());
+			positive("retry.max-delay", this.retry.maxDelay());
+			if (this.retry.initialDelay().compareTo(this.retry.maxDelay()) > 0) {
+				throw new InvalidSettingException("retry.initial-delay", this.retry.initialDelay(),
+						"it must not be greater than retry.max-delay (" + this.retry.maxDelay() + ")");
+			}
+			if (this.keyspaceNotifications == null) {
+				throw new InvalidSettingException("keyspace-notifications", null, "it must be one of auto, on, off");
+			}
+			positive("max-concurrent-streams", this.maxConcurrentStreams);
+			if (this.sweepInterval != null) {
+				positive("sweep-interval", this.sweepInterval);
+			}
+			positive("read-batch-size", this.readBatchSize);
+			positive("renewal-chunk-size", this.renewalChunkSize);
+			if (this.renewalChunkSize > 4000) {
+				throw new InvalidSettingException("renewal-chunk-size", this.renewalChunkSize,
+						"it must be at most 4000 (one script call must stay short to keep Redis responsive)");
+			}
+			if (this.claimStagger == null || this.claimStagger.isNegative()) {
+				throw new InvalidSettingException("claim-stagger", this.claimStagger, "it must be 0 or more");
+			}
+			positive("max-entry-size", this.maxEntrySize);
+			positive("dead-letter-max-length", this.deadLetterMaxLength);
+			if (this.checkpointRetention == null || this.checkpointRetention.isNegative()) {
+				throw new InvalidSettingException("checkpoint-retention", this.checkpointRetention, "it must be 0 or more");
+			}
+			return new EngineSettings(this);
+		}
+
+		private static void positive(String setting, int value) {
+			if (value <= 0) {
+				throw new InvalidSettingException(setting, value, "it must be greater than 0");
+			}
+		}
+
+		private static void positive(String setting, Duration value) {
+			if (value == null || value.isZero() || value.isNegative()) {
+				throw new InvalidSettingException(setting, value, "it must be greater than 0");
+			}
+		}
+
+	}
+
+}

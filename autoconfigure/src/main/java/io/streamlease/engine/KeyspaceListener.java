@@ -1,0 +1,155 @@
+package io.streamlease.engine;
+
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.BlockingQueue;
+
+import io.streamlease.StreamLeaseException;
+import org.redisson.api.RPatternTopic;
+import org.redisson.api.RedissonClient;
+import org.redisson.api.redisnode.RedisNode;
+import org.redisson.api.redisnode.RedisNodes;
+import org.redisson.client.codec.StringCodec;
+import org.redisson.config.Config;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The fast path of lapse detection: keyspace {@code expired} events of lease keys, subscribed on every master.
+ * Enables the notification flags it needs by merging them into the server's existing setting (never removing
+ * a flag); when the server refuses CONFIG, it logs one warning and leaves detection to the sweep.
+ */
+final class KeyspaceListener {
+
+	private static final Logger logger = LoggerFactory.getLogger(KeyspaceListener.class);
+
+	private final RedissonClient redisson;
+
+	private final EngineSettings settings;
+
+	private final StreamLeaseKeys keys;
+
+	private final EngineMetrics metrics;
+
+	private final BlockingQueue<String> queue;
+
+	private RPatternTopic topic;
+
+	private int listenerId;
+
+	private volatile boolean configured;
+
+	KeyspaceListener(RedissonClient redisson, EngineSettings settings, EngineMetrics metrics, BlockingQueue<String> queue) {
+		this.redisson = redisson;
+		this.settings = settings;
+		this.keys = settings.keys();
+		this.metrics = metrics;
+		this.queue = queue;
+	}
+
+	void start() {
+		if (this.settings.keyspaceNotifications() == KeyspaceNotifications.OFF) {
+			logger.info("Keyspace notifications are off for service '{}': the sweep alone detects lapsed leases",
+					this.settings.serviceName());
+			return;
+		}
+		ensureConfigured(true);
+		this.topic = this.redisson.getPatternTopic(this.keys.keyspacePattern(), StringCodec.INSTANCE);
+		this.listenerId = this.topic.addListener(String.class, (pattern, channel, message) -> {
+			if (!"expired".equals(message)) {
+				return;
+			}
+			String stream = this.keys.streamOfKeyspaceChannel(channel.toString());
+			if (stream == null) {
+				return;
+			}
+			this.metrics.keyspaceNotification(stream);
+			if (!this.queue.offer(stream)) {
+				this.metrics.keyspaceNotificationDropped();
+			}
+		});
+	}
+
+	/**
+	 * Makes sure every master sends the events we need; run at start and again after Redis came back (a restarted
+	 * server forgets a CONFIG SET).
+	 */
+	void ensureConfigured(boolean atStart) {
+		if (this.settings.keyspaceNotifications() == KeyspaceNotifications.OFF) {
+			return;
+		}
+		try {
+			for (RedisNode node : masters()) {
+				String current = node.getConfig("notify-keyspace-events").getOrDefault("notify-keyspace-events", "");
+				String merged = merge(current);
+				if (!merged.equals(current)) {
+					node.setConfig("notify-keyspace-events", merged);
+					logger.info("Set notify-keyspace-events on {} from '{}' to '{}' for lapsed-lease detection",
+							node.getAddr(), current, merged);
+				}
+			}
+			this.configured = true;
+		}
+		catch (RuntimeException ex) {
+			if (this.settings.keyspaceNotifications() == KeyspaceNotifications.ON) {
+				if (atStart) {
+					throw new StreamLeaseException("keyspace-notifications is 'on' but notify-keyspace-events could not be "
+							+ "enabled on the Redis server (" + ex.getMessage() + "). Grant CONFIG GET/SET to the Redis user, "
+							+ "enable 'Kx' in the server configuration, or set keyspace-notifications to 'auto'.", ex);
+				}
+				logger.warn("Could not re-enable keyspace notifications: {}", ex.getMessage());
+			}
+			else if (atStart || this.configured) {
+				logger.warn("Keyspace notifications could not be enabled for service '{}' ({}); lapsed leases will be "
+						+ "found by the sweep every {} instead. To use the fast path, enable 'Kx' in notify-keyspace-events "
+						+ "on the server.", this.settings.serviceName(), ex.getMessage(), this.settings.sweepInterval());
+				this.configured = false;
+			}
+		}
+	}
+
+	void stop() {
+		if (this.topic != null) {
+			try {
+				this.topic.removeListener(this.listenerId);
+			}
+			catch (RuntimeException ex) {
+				logger.debug("Could not unsubscribe from keyspace notifications", ex);
+			}
+		}
+	}
+
+	/**
+	 * The flags with K (keyspace channel) and x (expired events) added, keeping every existing flag.
+	 */
+	static String merge(String current) {
+		String merged = (current != null) ? current : "";
+		if (merged.indexOf('K') < 0) {
+			merged = merged + "K";
+		}
+		if (merged.indexOf('x') < 0 && merged.indexOf('A') < 0) {
+			merged = merged + "x";
+		}
+		return merged;
+	}
+
+	private Collection<? extends RedisNode> masters() {
+		Config config = this.redisson.getConfig();
+		if (config.isClusterConfig()) {
+			return this.redisson.getRedisNodes(RedisNodes.CLUSTER).getMasters();
+		}
+		List<RedisNode> nodes = new ArrayList<>(1);
+		if (config.isSentinelConfig()) {
+			nodes.add(this.redisson.getRedisNodes(RedisNodes.SENTINEL_MASTER_SLAVE).getMaster());
+		}
+		else if (config.isSingleConfig()) {
+			nodes.add(this.redisson.getRedisNodes(RedisNodes.SINGLE).getInstance());
+		}
+		else {
+			nodes.add(this.redisson.getRedisNodes(RedisNodes.MASTER_SLAVE).getMaster());
+		}
+		return nodes;
+	}
+
+}

@@ -1,0 +1,165 @@
+package io.streamlease.engine;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.redisson.api.stream.StreamMessageId;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The LBS reader: startup recovery first, then XREADGROUP in batches with a short block time (so that close
+ * stops it in well under a second), lease acquisition for the whole batch in one script call, ADDED events, and
+ * dead letters for malformed entries. Stops reading while this consumer holds max-concurrent-streams streams,
+ * or while the application does not take its events, so that peers get the new work. Retries with exponential
+ * back-off and terminates the engine when the retries are exhausted.
+ */
+final class LbsReader implements Runnable {
+
+	private static final Logger logger = LoggerFactory.getLogger(LbsReader.class);
+
+	static final Duration BLOCK = Duration.ofMillis(400);
+
+	private final StreamLeaseClient client;
+
+	private final EngineSettings settings;
+
+	private final LeaseStore store;
+
+	/** Entries read but not yet acquired because the acquire call failed: retried before reading more. */
+	private List<LbsEntry> unacquired = List.of();
+
+	LbsReader(StreamLeaseClient client) {
+		this.client = client;
+		this.settings = client.settings();
+		this.store = client.store();
+	}
+
+	@Override
+	public void run() {
+		recoverAtStartup();
+		int failures = 0;
+		while (this.client.isRunning()) {
+			try {
+				if (!this.unacquired.isEmpty()) {
+					acquire(this.unacquired);
+					this.unacquired = List.of();
+				}
+				int room = this.client.room();
+				if (room <= 0) {
+					this.client.awaitRoom(BLOCK);
+					continue;
+				}
+				Map<StreamMessageId, Map<String, String>> read = this.store.read(Math.min(room, this.settings.readBatchSize()), BLOCK);
+				if (failures > 0) {
+					this.client.redisRecovered();
+					failures = 0;
+				}
+				if (!read.isEmpty()) {
+					List<LbsEntry> valid = new ArrayList<>(read.size());
+					read.forEach((id, fields) -> {
+						LbsEntry entry = LbsEntry.parse(id.toString(), fields, this.settings.maxEntrySize());
+						if (entry.valid()) {
+							valid.add(entry);
+						}
+						else {
+							this.client.deadLetter(entry);
+						}
+					});
+					this.unacquired = valid;
+					acquire(valid);
+					this.unacquired = List.of();
+				}
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+				return;
+			}
+			catch (RuntimeException ex) {
+				if (!this.client.isRunning()) {
+					return;
+				}
+				if (LeaseStore.mentions(ex, "NOGROUP")) {
+					logger.warn("The group '{}' of LBS '{}' is gone (was Redis restarted without persistence?): creating it again",
+							this.store.keys().group(), this.store.keys().lbs());
+					try {
+						this.store.createGroup();
+						continue;
+					}
+					catch (RuntimeException again) {
+						ex = again;
+					}
+				}
+				failures++;
+				if (this.settings.retry().exhausted(failures)) {
+					this.client.terminate("the LBS reader gave up after " + (failures - 1) + " retries: " + ex.getMessage(), ex);
+					return;
+				}
+				Duration delay = this.settings.retry().delay(failures);
+				this.client.redisFailed("reading the LBS (attempt " + failures + ", next in " + delay.toMillis() + " ms)", ex);
+				this.client.sleepWhileRunning(delay);
+			}
+		}
+	}
+
+	private void acquire(List<LbsEntry> entries) throws InterruptedException {
+		if (entries.isEmpty()) {
+			return;
+		}
+		List<LeaseStore.Request> requests = new ArrayList<>(entries.size());
+		for (LbsEntry entry : entries) {
+			requests.add(new LeaseStore.Request(entry.stream(), entry.id()));
+		}
+		long sent = System.nanoTime();
+		List<LeaseStore.Acquisition> acquisitions = StreamLeaseClient.await(this.store.acquire(requests, false));
+		for (int i = 0; i < acquisitions.size(); i++) {
+			this.client.accept(acquisitions.get(i), entries.get(i).info(), sent, true);
+		}
+	}
+
+	/**
+	 * Takes back this consumer id's own pending entries (left by an earlier process with the same id), then
+	 * every entry idle longer than lbs-idle-time, in batches of lbs-recovery-count. Claims go through the
+	 * acquire script, so an entry whose lease is held by a live consumer is never taken.
+	 */
+	private void recoverAtStartup() {
+		long started = System.nanoTime();
+		int[] counts = new int[2];
+		boolean success = true;
+		try {
+			recover(this.client.id(), Duration.ZERO, counts);
+			recover("", this.settings.lbsIdleTime(), counts);
+		}
+		catch (RuntimeException ex) {
+			success = false;
+			logger.warn("Startup recovery of service '{}' failed ({}); the sweep will find the orphans instead",
+					this.settings.serviceName(), ex.getMessage());
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			return;
+		}
+		Duration took = Duration.ofNanos(System.nanoTime() - started);
+		this.client.metrics().startupRecovery(success, counts[0], counts[1], took);
+		if (counts[1] > 0) {
+			logger.info("Startup recovery of service '{}' took over {} streams ({} pending entries examined) in {} ms",
+					this.settings.serviceName(), counts[1], counts[0], took.toMillis());
+		}
+	}
+
+	private void recover(String consumer, Duration minIdle, int[] counts) throws InterruptedException {
+		String after = "-";
+		while (this.client.isRunning()) {
+			List<LeaseStore.Pending> page = this.store.pending(consumer, minIdle, after, this.settings.lbsRecoveryCount());
+			if (page.isEmpty()) {
+				return;
+			}
+			counts[0] += page.size();
+			counts[1] += this.client.claimPending(page);
+			after = page.get(page.size() - 1).id();
+		}
+	}
+
+}

@@ -1,0 +1,908 @@
+package io.streamlease.engine;
+
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+import io.streamlease.DuplicateConsumerException;
+import io.streamlease.LeaseLostException;
+import io.streamlease.LeasedStream;
+import io.streamlease.StreamLeaseException;
+import org.redisson.api.RTopic;
+import org.redisson.api.RedissonClient;
+import org.redisson.client.codec.StringCodec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
+
+/**
+ * The engine of one service for one consumer, and its low-level client with the verbs of redis-stream-client-go:
+ * {@link #start()} returns the {@link StreamEvents}, {@link #claim(String)}, {@link #doneStream(String)},
+ * {@link #done()}, {@link #close()} and {@link #id()}.
+ * <p>
+ * Plain Java over a {@link RedissonClient}: a constant number of threads whatever the number of held streams
+ * (the LBS reader, the claim worker, a two-thread scheduler for renewal, safety checks and the sweep, plus
+ * Redisson's own event loop).
+ * <pre>{@code
+ * EngineSettings settings = EngineSettings.builder("orders", "pod-1").build();
+ * try (StreamLeaseClient client = StreamLeaseClient.create(redisson, settings)) {
+ *     StreamEvents events = client.start();
+ *     StreamEvent event = events.take();
+ *     if (event.type() == StreamEvent.Type.ADDED) {
+ *         process(event.lease());
+ *         event.lease().done();
+ *     }
+ * }
+ * }</pre>
+ */
+public final class StreamLeaseClient implements AutoCloseable {
+
+	private static final Logger logger = LoggerFactory.getLogger(StreamLeaseClient.class);
+
+	private static final int HANDOFF_CHUNK = 1000;
+
+	private final RedissonClient redisson;
+
+	private final EngineSettings settings;
+
+	private final EngineMetrics metrics;
+
+	private final String nonce;
+
+	private final LeaseStore store;
+
+	private final EventChannel events;
+
+	private final Map<String, Lease> leases = new ConcurrentHashMap<>();
+
+	private final BlockingQueue<ClaimCandidate> brokerInput;
+
+	private final BlockingQueue<String> keyspaceQueue;
+
+	private final KeyspaceListener keyspace;
+
+	private final Object lifecycle = new Object();
+
+	private final ReentrantLock roomLock = new ReentrantLock();
+
+	private final Condition roomFreed = this.roomLock.newCondition();
+
+	private final LongAdder added = new LongAdder();
+
+	private final LongAdder claimed = new LongAdder();
+
+	private final LongAdder completed = new LongAdder();
+
+	private final LongAdder disownedCount = new LongAdder();
+
+	private final LongAdder handedOff = new LongAdder();
+
+	private final LongAdder deadLettered = new LongAdder();
+
+	private final LongAdder duplicates = new LongAdder();
+
+	private volatile EngineState state = EngineState.NEW;
+
+	private volatile boolean running;
+
+	private volatile String terminationReason;
+
+	private volatile List<String> liveConsumers = List.of();
+
+	private volatile Instant lastRenewal;
+
+	private volatile boolean redisReachable = true;
+
+	private volatile String lastRedisFailure;
+
+	private ScheduledExecutorService scheduler;
+
+	private LeaseRenewer renewer;
+
+	private LeaseSweeper sweeper;
+
+	private Thread readerThread;
+
+	private Thread claimThread;
+
+	private RTopic handoffTopic;
+
+	private int handoffListenerId;
+
+	private StreamLeaseClient(RedissonClient redisson, EngineSettings settings, EngineMetrics metrics) {
+		this.redisson = redisson;
+		this.settings = settings;
+		this.metrics = (metrics != null) ? metrics : EngineMetrics.NONE;
+		byte[] random = new byte[8];
+		new SecureRandom().nextBytes(random);
+		this.nonce = HexFormat.of().formatHex(random);
+		this.store = new LeaseStore(redisson, settings, this.nonce);
+		this.events = new EventChannel(settings.outputChannelSize());
+		this.brokerInput = new ArrayBlockingQueue<>(settings.brokerInputSize());
+		this.keyspaceQueue = new ArrayBlockingQueue<>(settings.keyspaceChannelSize());
+		this.keyspace = new KeyspaceListener(redisson, settings, this.metrics, this.keyspaceQueue);
+	}
+
+	/**
+	 * Creates an engine; nothing touches Redis until {@link #start()}.
+	 */
+	public static StreamLeaseClient create(RedissonClient redisson, EngineSettings settings) {
+		return create(redisson, settings, EngineMetrics.NONE);
+	}
+
+	/**
+	 * Creates an engine that reports to {@code metrics}.
+	 */
+	public static StreamLeaseClient create(RedissonClient redisson, EngineSettings settings, EngineMetrics metrics) {
+		return new StreamLeaseClient(redisson, settings, metrics);
+	}
+
+	/**
+	 * Starts the engine: creates the LBS and its group if needed, registers this consumer (waiting up to one
+	 * hb-interval for an earlier process with the same id to lapse), enables keyspace notifications as
+	 * configured, starts renewal, sweep and claims, then reads the LBS (after startup recovery).
+	 * @return the events to consume
+	 * @throws DuplicateConsumerException if a live consumer already uses this consumer id
+	 */
+	public StreamEvents start() {
+		synchronized (this.lifecycle) {
+			if (this.state != EngineState.NEW) {
+				throw new IllegalStateException("Engine of service '" + this.settings.serviceName() + "' was already started ("
+						+ this.state + ")");
+			}
+			this.state = EngineState.STARTING;
+			this.running = true;
+		}
+		try {
+			this.store.createGroup();
+			register();
+			this.keyspace.start();
+			this.handoffTopic = this.redisson.getTopic(this.store.keys().handoffChannel(), StringCodec.INSTANCE);
+			this.handoffListenerId = this.handoffTopic.addListener(String.class, (channel, message) -> handoffReceived(message));
+			String prefix = "stream-lease-" + this.settings.serviceName() + "-";
+			this.scheduler = Executors.newScheduledThreadPool(2, threads(prefix + "scheduler"));
+			this.renewer = new LeaseRenewer(this, this.scheduler);
+			this.sweeper = new LeaseSweeper(this, this.scheduler, this.brokerInput);
+			this.renewer.start();
+			this.sweeper.start();
+			this.claimThread = threads(prefix + "claims").newThread(new ClaimWorker(this, this.brokerInput, this.keyspaceQueue));
+			this.claimThread.start();
+			this.readerThread = threads(prefix + "reader").newThread(new LbsReader(this));
+			this.readerThread.start();
+			this.lastRenewal = Instant.now();
+			this.state = EngineState.RUNNING;
+		}
+		catch (RuntimeException ex) {
+			this.running = false;
+			shutdownThreads();
+			this.keyspace.stop();
+			this.state = EngineState.TERMINATED;
+			this.terminationReason = "start failed: " + ex.getMessage();
+			throw ex;
+		}
+		logger.info("Stream Lease engine started: service '{}', consumer '{}', hb-interval {}, sweep-interval {}, "
+				+ "keyspace-notifications {}, max-concurrent-streams {}", this.settings.serviceName(), id(),
+				this.settings.hbInterval(), this.settings.sweepInterval(),
+				this.settings.keyspaceNotifications().name().toLowerCase(), this.settings.maxConcurrentStreams());
+		return this.events;
+	}
+
+	private void register() {
+		long deadline = System.nanoTime() + this.settings.hbInterval().plusMillis(200).toNanos();
+		while (true) {
+			List<String> reply = this.store.registry("register");
+			if ("OK".equals(reply.get(0))) {
+				return;
+			}
+			long left = Long.parseLong(reply.get(1));
+			if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(left) - deadline > 0) {
+				throw new DuplicateConsumerException("Consumer id '" + id() + "' is already used by a live consumer of service '"
+						+ this.settings.serviceName() + "' (its registration keeps being renewed). Two instances with one id "
+						+ "would renew and release each other's leases: give every instance a unique consumer id "
+						+ "(stream-lease.consumer-id, or the POD_NAME environment variable).");
+			}
+			logger.info("Consumer id '{}' of service '{}' is still registered by an earlier instance; waiting {} ms for it "
+					+ "to lapse", id(), this.settings.serviceName(), left);
+			if (!sleepWhileRunning(Duration.ofMillis(Math.max(10, left + 10)))) {
+				throw new StreamLeaseException("Start of service '" + this.settings.serviceName() + "' was interrupted");
+			}
+		}
+	}
+
+	/**
+	 * The events of this engine (the same object {@link #start()} returned).
+	 */
+	public StreamEvents events() {
+		return this.events;
+	}
+
+	/**
+	 * The consumer id of this engine.
+	 */
+	public String id() {
+		return this.settings.consumerId();
+	}
+
+	/**
+	 * Claims a stream whose lease lapsed (after an EXPIRED event, when auto-claim is off): the lease first (one
+	 * consumer wins), then the LBS entry. Losing the race is a plain {@link ClaimResult.Status#ALREADY_CLAIMED}.
+	 */
+	public ClaimResult claim(String stream) {
+		ensureRunning("claim stream '" + stream + "'");
+		Lease held = this.leases.get(stream);
+		if (held != null) {
+			return new ClaimResult(ClaimResult.Status.OWNED, stream, held, id());
+		}
+		if (room() <= 0) {
+			return new ClaimResult(ClaimResult.Status.AT_CAPACITY, stream, null, null);
+		}
+		try {
+			return claimBatch(List.of(new LeaseStore.Request(stream, "")), false).get(0);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new StreamLeaseException("Interrupted while claiming stream '" + stream + "'", ex);
+		}
+	}
+
+	/**
+	 * Finishes a held stream: releases its lease, acknowledges and deletes its LBS entry, in one fenced step.
+	 * @throws LeaseLostException if this consumer does not hold the stream's lease
+	 */
+	public void doneStream(String stream) {
+		Lease lease = this.leases.get(stream);
+		if (lease == null) {
+			throw new LeaseLostException(stream, "Cannot finish stream '" + stream + "': consumer '" + id()
+					+ "' does not hold its lease");
+		}
+		finish(lease);
+	}
+
+	/**
+	 * Finishes every held stream (the Done of redis-stream-client-go), then closes the engine.
+	 */
+	public void done() {
+		for (Lease lease : new ArrayList<>(this.leases.values())) {
+			try {
+				finish(lease);
+			}
+			catch (LeaseLostException ex) {
+				logger.debug("Stream '{}' was lost before it could be finished", lease.name());
+			}
+		}
+		close();
+	}
+
+	/**
+	 * Stops the engine: stops reading the LBS (in well under a second), hands off every held stream so that peers
+	 * claim it at once (unless handoff on close is off: then the leases lapse after their TTL), and deregisters.
+	 */
+	@Override
+	public void close() {
+		synchronized (this.lifecycle) {
+			if (this.state != EngineState.RUNNING && this.state != EngineState.STARTING) {
+				return;
+			}
+			this.state = EngineState.STOPPING;
+			this.running = false;
+		}
+		long started = System.nanoTime();
+		wakeRoomWaiters();
+		join(this.readerThread);
+		if (this.claimThread != null) {
+			this.claimThread.interrupt();
+			join(this.claimThread);
+		}
+		this.keyspace.stop();
+		removeHandoffListener();
+		shutdownThreads();
+		int count = this.leases.size();
+		if (this.settings.handoffOnClose()) {
+			handoffAll();
+		}
+		else {
+			for (Lease lease : new ArrayList<>(this.leases.values())) {
+				if (lease.end(Lease.State.HANDED_OFF)) {
+					this.leases.remove(lease.name(), lease);
+				}
+			}
+		}
+		try {
+			this.store.registry("deregister");
+		}
+		catch (RuntimeException ex) {
+			logger.debug("Could not deregister consumer '{}'", id(), ex);
+		}
+		this.terminationReason = "closed";
+		this.state = EngineState.TERMINATED;
+		this.events.add(StreamEvent.terminated("closed", null));
+		logger.info("Stream Lease engine stopped: service '{}', consumer '{}', {} streams {} in {} ms",
+				this.settings.serviceName(), id(), count, this.settings.handoffOnClose() ? "handed off" : "left to lapse",
+				TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+	}
+
+	/**
+	 * The streams this consumer holds now.
+	 */
+	public Collection<LeasedStream> ownedStreams() {
+		return List.copyOf(this.leases.values());
+	}
+
+	/**
+	 * The lifecycle state.
+	 */
+	public EngineState state() {
+		return this.state;
+	}
+
+	/**
+	 * Why the engine terminated, or null while it runs.
+	 */
+	public String terminationReason() {
+		return this.terminationReason;
+	}
+
+	/**
+	 * When the last renewal tick succeeded (start time until the first one).
+	 */
+	public Instant lastRenewal() {
+		return this.lastRenewal;
+	}
+
+	/**
+	 * Whether the last call to Redis succeeded.
+	 */
+	public boolean isRedisReachable() {
+		return this.redisReachable;
+	}
+
+	/**
+	 * The last Redis failure, or null.
+	 */
+	public String lastRedisFailure() {
+		return this.lastRedisFailure;
+	}
+
+	/**
+	 * What this engine has done since it started.
+	 */
+	public EngineCounters counters() {
+		return new EngineCounters(this.added.sum(), this.claimed.sum(), this.completed.sum(), this.disownedCount.sum(),
+				this.handedOff.sum(), this.deadLettered.sum(), this.duplicates.sum());
+	}
+
+	/**
+	 * The settings of this engine.
+	 */
+	public EngineSettings settings() {
+		return this.settings;
+	}
+
+	/**
+	 * The keys of this engine's service.
+	 */
+	public StreamLeaseKeys keys() {
+		return this.store.keys();
+	}
+
+	/**
+	 * Counts one more attempt of the handler on a held stream (fenced; the count survives a failover).
+	 * @throws LeaseLostException if this consumer no longer holds the lease
+	 */
+	public int countAttempt(LeasedStream stream) {
+		return ownLease(stream).countAttempt();
+	}
+
+	/**
+	 * Moves a held stream's LBS entry to the dead-letter stream and finishes the stream, in one fenced step; for
+	 * a handler that failed on every attempt.
+	 * @throws LeaseLostException if this consumer no longer holds the lease
+	 */
+	public void deadLetter(LeasedStream stream, String detail) {
+		Lease lease = ownLease(stream);
+		lease.ensureOwned("dead-letter");
+		Map<String, String> fields = deadLetterFields(DeadLetterReason.HANDLER_FAILED, detail, lease.lbsEntryId());
+		fields.put("dead-letter.stream", lease.name());
+		fields.put("dead-letter.attempts", Integer.toString(lease.checkpoint().attempts()));
+		fields.put(LbsEntry.FIELD, LbsEntry.payload(lease.name(), lease.info()));
+		List<String> reply = this.store.deadLetter(lease.lbsEntryId(), lease.name(), lease.expectedValue(), fields,
+				this.settings.deadLetterMaxLength());
+		if (!"OK".equals(reply.get(0))) {
+			disown(lease, "dead-lettering found the lease " + Lease.describeHolder(reply.get(1)));
+			throw lease.lost("dead-letter", reply.get(1));
+		}
+		if (lease.end(Lease.State.DONE)) {
+			this.leases.remove(lease.name(), lease);
+			signalRoom();
+		}
+		this.deadLettered.increment();
+		this.metrics.deadLettered(DeadLetterReason.HANDLER_FAILED);
+		this.metrics.leaseReleased(lease.name(), "dead-letter");
+		logger.warn("Moved stream '{}' of service '{}' to the dead-letter stream '{}': {}", lease.name(),
+				this.settings.serviceName(), this.store.keys().deadLetters(), detail);
+	}
+
+	private Lease ownLease(LeasedStream stream) {
+		Lease lease = this.leases.get(stream.name());
+		if (lease == null || lease != stream) {
+			throw new LeaseLostException(stream.name(), "Consumer '" + id() + "' does not hold the lease of stream '"
+					+ stream.name() + "' (fencing token " + stream.fencingToken() + ")");
+		}
+		return lease;
+	}
+
+	// ---- package-private: the components' view of the engine
+
+	LeaseStore store() {
+		return this.store;
+	}
+
+	EngineMetrics metrics() {
+		return this.metrics;
+	}
+
+	boolean isRunning() {
+		return this.running;
+	}
+
+	Collection<Lease> leases() {
+		return this.leases.values();
+	}
+
+	boolean holds(String stream) {
+		return this.leases.containsKey(stream);
+	}
+
+	int room() {
+		return this.settings.maxConcurrentStreams() - this.leases.size();
+	}
+
+	List<String> liveConsumers() {
+		return this.liveConsumers;
+	}
+
+	void liveConsumers(List<String> live) {
+		this.liveConsumers = List.copyOf(live);
+	}
+
+	void awaitRoom(Duration timeout) throws InterruptedException {
+		this.roomLock.lock();
+		try {
+			if (room() <= 0 && this.running) {
+				this.roomFreed.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+			}
+		}
+		finally {
+			this.roomLock.unlock();
+		}
+	}
+
+	private void signalRoom() {
+		if (this.roomLock.tryLock()) {
+			try {
+				this.roomFreed.signalAll();
+			}
+			finally {
+				this.roomLock.unlock();
+			}
+		}
+	}
+
+	private void wakeRoomWaiters() {
+		this.roomLock.lock();
+		try {
+			this.roomFreed.signalAll();
+		}
+		finally {
+			this.roomLock.unlock();
+		}
+	}
+
+	/**
+	 * Puts an ADDED or EXPIRED event, waiting for room while the engine runs.
+	 */
+	void emit(StreamEvent event) throws InterruptedException {
+		this.events.put(event, this::isRunning);
+	}
+
+	/**
+	 * Registers the outcome of an acquisition: a new lease (ADDED event when {@code emit}), or a counted duplicate.
+	 * @return the lease when this consumer holds the stream now, else null
+	 */
+	Lease accept(LeaseStore.Acquisition acquisition, Map<String, Object> info, long sentNanos, boolean emit)
+			throws InterruptedException {
+		switch (acquisition.status()) {
+			case "ACQUIRED", "OWNED" -> {
+				Lease existing = this.leases.get(acquisition.stream());
+				if (existing != null && existing.fencingToken() == acquisition.token()) {
+					return existing;
+				}
+				Lease lease = new Lease(this, acquisition.stream(), acquisition.lbsId(), info, acquisition.token(),
+						acquisition.recovered(), acquisition.checkpoint(), this.renewer.safeUntil(sentNanos));
+				this.leases.put(lease.name(), lease);
+				if (acquisition.recovered()) {
+					this.claimed.increment();
+				}
+				else {
+					this.added.increment();
+				}
+				this.metrics.leaseAcquired(lease.name(), lease.recovered());
+				this.metrics.streamProcessingStarted(lease.name());
+				logger.debug("Acquired stream '{}' (fencing token {}, recovered {})", lease.name(), lease.fencingToken(),
+						lease.recovered());
+				if (emit) {
+					emit(StreamEvent.added(lease));
+				}
+				return lease;
+			}
+			case "DUPLICATE" -> {
+				this.duplicates.increment();
+				this.metrics.duplicateSubmission(acquisition.stream());
+				logger.debug("Stream '{}' was submitted again (entry {}) while held by '{}': one more run follows this one",
+						acquisition.stream(), acquisition.lbsId(), acquisition.holder());
+				return null;
+			}
+			default -> {
+				return null;
+			}
+		}
+	}
+
+	/**
+	 * Claims lapsed streams (one script call); ADDED events for the won ones when {@code emit}.
+	 */
+	List<ClaimResult> claimBatch(List<LeaseStore.Request> requests, boolean emit) throws InterruptedException {
+		long sent = System.nanoTime();
+		List<LeaseStore.Acquisition> acquisitions = await(this.store.acquire(requests, true));
+		Duration took = Duration.ofNanos(System.nanoTime() - sent);
+		List<ClaimResult> results = new ArrayList<>(acquisitions.size());
+		for (LeaseStore.Acquisition acquisition : acquisitions) {
+			Map<String, Object> info = Map.of();
+			if (!acquisition.fields().isEmpty()) {
+				LbsEntry entry = LbsEntry.parse(acquisition.lbsId(), acquisition.fields(), Integer.MAX_VALUE);
+				info = entry.info();
+			}
+			Lease lease = accept(acquisition, info, sent, emit);
+			ClaimResult.Status status = switch (acquisition.status()) {
+				case "ACQUIRED" -> ClaimResult.Status.CLAIMED;
+				case "OWNED" -> ClaimResult.Status.OWNED;
+				case "HELD", "DUPLICATE" -> ClaimResult.Status.ALREADY_CLAIMED;
+				default -> ClaimResult.Status.GONE;
+			};
+			this.metrics.claimAttempt(acquisition.stream(), status, took);
+			results.add(new ClaimResult(status, acquisition.stream(), lease,
+					(status == ClaimResult.Status.ALREADY_CLAIMED) ? acquisition.holder() : null));
+		}
+		return results;
+	}
+
+	/**
+	 * Takes over pending entries (startup recovery): deleted ones are acknowledged, malformed ones dead-lettered,
+	 * the others claimed as far as there is room.
+	 * @return how many streams were claimed
+	 */
+	int claimPending(List<LeaseStore.Pending> page) throws InterruptedException {
+		List<String> ghosts = new ArrayList<>();
+		Map<String, LeaseStore.Request> requests = new LinkedHashMap<>();
+		for (LeaseStore.Pending pending : page) {
+			if (pending.fields().isEmpty()) {
+				ghosts.add(pending.id());
+				continue;
+			}
+			LbsEntry entry = LbsEntry.parse(pending.id(), pending.fields(), this.settings.maxEntrySize());
+			if (!entry.valid()) {
+				deadLetter(entry);
+			}
+			else if (!holds(entry.stream())) {
+				requests.putIfAbsent(entry.stream() + '\n' + entry.id(), new LeaseStore.Request(entry.stream(), entry.id()));
+			}
+		}
+		this.store.acknowledge(ghosts);
+		List<LeaseStore.Request> list = new ArrayList<>(requests.values());
+		int room = room();
+		if (list.size() > room) {
+			list = list.subList(0, Math.max(0, room));
+		}
+		int claimedHere = 0;
+		if (!list.isEmpty()) {
+			for (ClaimResult result : claimBatch(list, true)) {
+				if (result.status() == ClaimResult.Status.CLAIMED) {
+					claimedHere++;
+				}
+			}
+		}
+		return claimedHere;
+	}
+
+	/**
+	 * Moves a malformed LBS entry to the dead-letter stream with the reason and its original fields.
+	 */
+	void deadLetter(LbsEntry entry) {
+		Map<String, String> fields = deadLetterFields(entry.rejection(), entry.detail(), entry.id());
+		entry.fields().forEach(fields::putIfAbsent);
+		this.store.deadLetter(entry.id(), "", "", fields, this.settings.deadLetterMaxLength());
+		this.deadLettered.increment();
+		this.metrics.deadLettered(entry.rejection());
+		logger.warn("Moved LBS entry {} of service '{}' to the dead-letter stream '{}': {}", entry.id(),
+				this.settings.serviceName(), this.store.keys().deadLetters(), entry.detail());
+	}
+
+	private Map<String, String> deadLetterFields(DeadLetterReason reason, String detail, String lbsId) {
+		Map<String, String> fields = new LinkedHashMap<>();
+		fields.put("dead-letter.reason", reason.tag());
+		fields.put("dead-letter.detail", detail);
+		fields.put("dead-letter.lbs-id", lbsId);
+		fields.put("dead-letter.consumer", id());
+		fields.put("dead-letter.at", Instant.now().toString());
+		return fields;
+	}
+
+	/**
+	 * Finishes a stream (fenced).
+	 */
+	void finish(Lease lease) {
+		lease.ensureOwned("finish");
+		List<String> reply = this.store.finish(lease.name(), lease.expectedValue(), lease.lbsEntryId(),
+				this.settings.checkpointRetention());
+		if ("NOT_OWNER".equals(reply.get(0))) {
+			disown(lease, "finishing found the lease " + Lease.describeHolder(reply.get(1)));
+			throw lease.lost("finish", reply.get(1));
+		}
+		if (lease.end(Lease.State.DONE)) {
+			this.leases.remove(lease.name(), lease);
+			signalRoom();
+		}
+		this.completed.increment();
+		this.metrics.leaseReleased(lease.name(), "done");
+		this.metrics.streamProcessingEnded(lease.name(), Duration.ofNanos(System.nanoTime() - lease.acquiredNanos()));
+		if ("RESUBMITTED".equals(reply.get(0))) {
+			logger.debug("Stream '{}' finished; it was submitted again meanwhile, so it is announced again as {}",
+					lease.name(), reply.get(1));
+		}
+	}
+
+	/**
+	 * Marks a lease lost and tells the application (DISOWNED).
+	 */
+	boolean disown(Lease lease, String reason) {
+		if (!lease.end(Lease.State.DISOWNED)) {
+			return false;
+		}
+		this.leases.remove(lease.name(), lease);
+		signalRoom();
+		this.disownedCount.increment();
+		this.metrics.disowned(lease.name(), reason);
+		this.events.add(StreamEvent.disowned(lease, reason));
+		logger.warn("Consumer '{}' lost stream '{}' (fencing token {}): {}", id(), lease.name(), lease.fencingToken(), reason);
+		return true;
+	}
+
+	/**
+	 * Gives back leases that were disowned locally but that a late renewal extended on the server (best effort).
+	 */
+	void release(List<Lease> disowned) {
+		if (this.scheduler == null || this.scheduler.isShutdown()) {
+			return;
+		}
+		this.scheduler.execute(() -> {
+			try {
+				this.store.handoff(disowned.stream().map(Lease::name).toList(),
+						disowned.stream().map(Lease::expectedValue).toList());
+			}
+			catch (RuntimeException ex) {
+				logger.debug("Could not give back {} disowned leases", disowned.size(), ex);
+			}
+		});
+	}
+
+	private void handoffAll() {
+		List<Lease> held = new ArrayList<>();
+		for (Lease lease : this.leases.values()) {
+			if (lease.state() == Lease.State.HELD) {
+				held.add(lease);
+			}
+		}
+		int released = 0;
+		try {
+			for (int from = 0; from < held.size(); from += HANDOFF_CHUNK) {
+				List<Lease> chunk = held.subList(from, Math.min(held.size(), from + HANDOFF_CHUNK));
+				released += this.store.handoff(chunk.stream().map(Lease::name).toList(),
+						chunk.stream().map(Lease::expectedValue).toList());
+			}
+		}
+		catch (RuntimeException ex) {
+			logger.warn("Could not hand off every stream of consumer '{}' ({}): peers will claim the rest when their "
+					+ "leases lapse", id(), ex.getMessage());
+		}
+		for (Lease lease : held) {
+			if (lease.end(Lease.State.HANDED_OFF)) {
+				this.leases.remove(lease.name(), lease);
+			}
+		}
+		if (released > 0) {
+			this.handedOff.add(released);
+			this.metrics.handedOff(released);
+		}
+	}
+
+	private void handoffReceived(String message) {
+		try {
+			JsonNode root = LbsEntry.JSON.readTree(message);
+			String departing = root.path("consumer").asString(null);
+			if (id().equals(departing)) {
+				return;
+			}
+			for (JsonNode stream : root.path("streams")) {
+				if (!this.brokerInput.offer(new ClaimCandidate(stream.asString(), "", "handoff", departing))) {
+					return;
+				}
+			}
+		}
+		catch (RuntimeException ex) {
+			logger.debug("Ignored a malformed handoff message", ex);
+		}
+	}
+
+	/**
+	 * Stops the engine for good after a fatal error: TERMINATED with the reason.
+	 */
+	void terminate(String reason, Throwable cause) {
+		synchronized (this.lifecycle) {
+			if (this.state == EngineState.TERMINATED || this.state == EngineState.STOPPING) {
+				return;
+			}
+			this.state = EngineState.STOPPING;
+			this.running = false;
+		}
+		logger.error("Stream Lease engine of service '{}', consumer '{}' terminated: {}", this.settings.serviceName(), id(),
+				reason, cause);
+		this.terminationReason = reason;
+		wakeRoomWaiters();
+		if (this.claimThread != null && this.claimThread != Thread.currentThread()) {
+			this.claimThread.interrupt();
+		}
+		this.keyspace.stop();
+		removeHandoffListener();
+		if (this.scheduler != null) {
+			this.scheduler.shutdownNow();
+		}
+		handoffAll();
+		for (Lease lease : new ArrayList<>(this.leases.values())) {
+			disown(lease, "the engine terminated: " + reason);
+		}
+		this.state = EngineState.TERMINATED;
+		this.events.add(StreamEvent.terminated(reason, cause));
+	}
+
+	void redisFailed(String what, Throwable failure) {
+		boolean wasReachable = this.redisReachable;
+		this.redisReachable = false;
+		this.lastRedisFailure = what + ": " + failure.getMessage();
+		if (wasReachable) {
+			logger.warn("Redis call failed while {} for service '{}': {}", what, this.settings.serviceName(),
+					failure.getMessage());
+		}
+		else {
+			logger.debug("Redis call failed while {}", what, failure);
+		}
+	}
+
+	void redisRecovered() {
+		if (!this.redisReachable) {
+			this.redisReachable = true;
+			logger.info("Redis is reachable again for service '{}'", this.settings.serviceName());
+			this.keyspace.ensureConfigured(false);
+		}
+	}
+
+	void renewed() {
+		this.lastRenewal = Instant.now();
+		redisRecovered();
+	}
+
+	/**
+	 * Sleeps, waking early when the engine stops.
+	 * @return false if interrupted
+	 */
+	boolean sleepWhileRunning(Duration duration) {
+		long until = System.nanoTime() + duration.toNanos();
+		try {
+			while (this.running || this.state == EngineState.STARTING) {
+				long left = until - System.nanoTime();
+				if (left <= 0) {
+					return true;
+				}
+				Thread.sleep(Math.min(TimeUnit.NANOSECONDS.toMillis(left) + 1, 50));
+			}
+			return true;
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			return false;
+		}
+	}
+
+	static <T> T await(CompletableFuture<T> future) throws InterruptedException {
+		try {
+			return future.get();
+		}
+		catch (ExecutionException ex) {
+			Throwable cause = LeaseScript.unwrap(ex);
+			if (cause instanceof RuntimeException runtime) {
+				throw runtime;
+			}
+			throw new RedisCallException(cause.getMessage(), cause);
+		}
+	}
+
+	private void ensureRunning(String action) {
+		if (this.state != EngineState.RUNNING) {
+			throw new IllegalStateException("Cannot " + action + ": the engine of service '" + this.settings.serviceName()
+					+ "' is " + this.state.name().toLowerCase());
+		}
+	}
+
+	private void removeHandoffListener() {
+		if (this.handoffTopic != null) {
+			try {
+				this.handoffTopic.removeListener(this.handoffListenerId);
+			}
+			catch (RuntimeException ex) {
+				logger.debug("Could not unsubscribe from handoff messages", ex);
+			}
+		}
+	}
+
+	private void shutdownThreads() {
+		if (this.scheduler != null) {
+			this.scheduler.shutdownNow();
+			try {
+				this.scheduler.awaitTermination(1, TimeUnit.SECONDS);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+		}
+	}
+
+	private static void join(Thread thread) {
+		if (thread == null || thread == Thread.currentThread()) {
+			return;
+		}
+		try {
+			thread.join(2000);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+	private static ThreadFactory threads(String name) {
+		AtomicInteger count = new AtomicInteger();
+		return (runnable) -> {
+			Thread thread = new Thread(runnable, name + ((count.getAndIncrement() == 0) ? "" : "-" + count.get()));
+			thread.setDaemon(true);
+			return thread;
+		};
+	}
+
+}

@@ -1,0 +1,34 @@
+-- One sweep of a service: the leases whose deadline passed, the live consumers, and the pending LBS entries
+-- per consumer (so that the caller can find entries held by consumers that are gone).
+-- Also forgets registrations that lapsed long ago.
+--
+-- KEYS[1]  lease index (zset)             {<service>-input}:leases
+-- KEYS[2]  consumer registry (zset)       {<service>-input}:consumers
+-- KEYS[3]  consumer instances (hash)      {<service>-input}:consumer-instances
+-- KEYS[4]  LBS stream                     <service>-input
+-- ARGV[1]  group
+-- ARGV[2]  maximum number of lapsed leases to return
+-- ARGV[3]  age in ms after which a lapsed registration is forgotten
+--
+-- Returns {lapsed streams, live consumers, {consumer, pending count, ...}}.
+local index, consumers, instances, lbs = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
+local group, limit, forget = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local time = redis.call('TIME')
+local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
+
+local lapsed = redis.call('ZRANGEBYSCORE', index, '-inf', '(' .. now, 'LIMIT', 0, limit)
+local gone = redis.call('ZRANGEBYSCORE', consumers, '-inf', '(' .. (now - forget))
+for _, consumer in ipairs(gone) do
+  redis.call('ZREM', consumers, consumer)
+  redis.call('HDEL', instances, consumer)
+end
+local live = redis.call('ZRANGEBYSCORE', consumers, now, '+inf')
+local pending = {}
+local ok, summary = pcall(redis.call, 'XPENDING', lbs, group)
+if ok and type(summary) == 'table' and type(summary[4]) == 'table' then
+  for _, row in ipairs(summary[4]) do
+    pending[#pending + 1] = row[1]
+    pending[#pending + 1] = tostring(row[2])
+  end
+end
+return {lapsed, live, pending}
