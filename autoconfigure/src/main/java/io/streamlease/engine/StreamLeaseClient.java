@@ -793,6 +793,27 @@ public final class StreamLeaseClient implements AutoCloseable {
 		this.events.add(StreamEvent.terminated(reason, cause));
 	}
 
+	/**
+	 * Stops every thread at once without another call to Redis, as if the process had died: nothing is handed
+	 * off or deregistered, the leases lapse on the server. For tests of failover.
+	 */
+	void kill() {
+		synchronized (this.lifecycle) {
+			this.running = false;
+			this.state = EngineState.TERMINATED;
+			this.terminationReason = "killed";
+		}
+		if (this.scheduler != null) {
+			this.scheduler.shutdownNow();
+		}
+		for (Thread thread : new Thread[] { this.readerThread, this.claimThread }) {
+			if (thread != null) {
+				thread.interrupt();
+			}
+		}
+		wakeRoomWaiters();
+	}
+
 	void redisFailed(String what, Throwable failure) {
 		boolean wasReachable = this.redisReachable;
 		this.redisReachable = false;
