@@ -6,7 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * Starts real Redis servers for tests.
+ * Starts real Redis servers and clusters for tests.
  *
  * <p>Each server runs with the first backend that can provide its {@link RedisVersion}: Docker (when a
  * daemon answers), a {@code redis-server} on the PATH, then the binary inside embedded-redis; the system
@@ -54,6 +54,28 @@ public final class RedisServers {
 		RedisServer server = new RedisServer(spec, runtime, directory);
 		server.startOnFreePort();
 		return server;
+	}
+
+	/**
+	 * Start a Redis Cluster of the given number of masters, without replicas, from
+	 * {@link RedisServerSpec#defaults()}, and wait until every node reports {@code cluster_state:ok}.
+	 * @param masters the number of masters, at least 1
+	 * @return the running cluster
+	 */
+	public static RedisCluster startCluster(int masters) {
+		return startCluster(masters, RedisServerSpec.defaults());
+	}
+
+	/**
+	 * Start a Redis Cluster of the given number of masters, without replicas, each a server as the spec
+	 * says plus {@code cluster-enabled yes}, with the 16384 slots split evenly in node order, and wait until
+	 * every node reports {@code cluster_state:ok}.
+	 * @param masters the number of masters, at least 1
+	 * @param spec the version and configuration of every node
+	 * @return the running cluster
+	 */
+	public static RedisCluster startCluster(int masters, RedisServerSpec spec) {
+		return RedisCluster.start(masters, spec);
 	}
 
 	/**

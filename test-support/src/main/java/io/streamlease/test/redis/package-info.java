@@ -1,5 +1,5 @@
 /**
- * Real Redis servers for tests, started on free loopback ports from Docker, a
+ * Real Redis servers and clusters for tests, started on free loopback ports from Docker, a
  * {@code redis-server} on the PATH or the binary inside embedded-redis, with stop, kill, pause and restart
  * for fault tests. Start with {@link io.streamlease.test.redis.RedisServers}.
  */
