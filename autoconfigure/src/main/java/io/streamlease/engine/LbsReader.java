@@ -86,6 +86,7 @@ final class LbsReader implements Runnable {
 							this.store.keys().group(), this.store.keys().lbs());
 					try {
 						this.store.createGroup();
+						this.client.checkKeyspaceConfiguration();
 						continue;
 					}
 					catch (RuntimeException again) {

@@ -38,6 +38,8 @@ final class LeaseRenewer {
 
 	private int failures;
 
+	private volatile long lastSuccessNanos = System.nanoTime();
+
 	LeaseRenewer(StreamLeaseClient client, ScheduledExecutorService scheduler) {
 		this.client = client;
 		this.settings = client.settings();
@@ -98,6 +100,7 @@ final class LeaseRenewer {
 				this.client.metrics().renewal(held.size(), lost[0], failure == null, took);
 				if (failure == null) {
 					this.failures = 0;
+					this.lastSuccessNanos = sent;
 					this.client.renewed();
 				}
 				else {
@@ -162,6 +165,10 @@ final class LeaseRenewer {
 	 */
 	void checkSafetyDeadlines() {
 		long now = System.nanoTime();
+		if (this.client.isRedisReachable() && now - this.lastSuccessNanos > this.safetyNanos) {
+			this.client.redisFailed("renewing leases", new RedisCallException("no renewal was confirmed for "
+					+ TimeUnit.NANOSECONDS.toMillis(now - this.lastSuccessNanos) + " ms", null));
+		}
 		for (Lease lease : this.client.leases()) {
 			if (lease.state() == Lease.State.HELD && now - lease.safeUntilNanos >= 0) {
 				this.client.disown(lease, "no renewal was confirmed within the local safety deadline ("

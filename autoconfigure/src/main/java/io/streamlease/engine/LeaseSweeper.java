@@ -20,6 +20,11 @@ final class LeaseSweeper {
 
 	private static final int PENDING_PAGE = 100;
 
+	/** Every this many sweeps, check that the server still sends keyspace events (a restart forgets CONFIG SET). */
+	private static final int CONFIG_CHECK_EVERY = 20;
+
+	private int sweeps;
+
 	private final StreamLeaseClient client;
 
 	private final EngineSettings settings;
@@ -53,6 +58,9 @@ final class LeaseSweeper {
 
 	private void sweepAndReschedule() {
 		try {
+			if (++this.sweeps % CONFIG_CHECK_EVERY == 0) {
+				this.client.checkKeyspaceConfiguration();
+			}
 			sweep();
 		}
 		catch (RuntimeException ex) {

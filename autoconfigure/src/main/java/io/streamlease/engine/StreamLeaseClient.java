@@ -835,6 +835,10 @@ public final class StreamLeaseClient implements AutoCloseable {
 		}
 	}
 
+	void checkKeyspaceConfiguration() {
+		this.keyspace.ensureConfigured(false);
+	}
+
 	void renewed() {
 		this.lastRenewal = Instant.now();
 		redisRecovered();
