@@ -815,6 +815,10 @@ public final class StreamLeaseClient implements AutoCloseable {
 	}
 
 	void redisFailed(String what, Throwable failure) {
+		if (!this.running) {
+			logger.debug("Redis call failed while {} as the engine stopped", what, failure);
+			return;
+		}
 		boolean wasReachable = this.redisReachable;
 		this.redisReachable = false;
 		this.lastRedisFailure = what + ": " + failure.getMessage();
