@@ -48,7 +48,7 @@ final class ClaimWorker implements Runnable {
 
 	@Override
 	public void run() {
-		while (this.client.isRunning()) {
+		while (this.client.isReading()) {
 			try {
 				collect();
 				List<ClaimCandidate> due = due();

@@ -70,4 +70,11 @@ public interface EngineMetrics {
 	default void duplicateSubmission(String stream) {
 	}
 
+	/**
+	 * A handler invocation ended (reported by the layer that runs handlers, not by the engine itself).
+	 * @param outcome {@code success}, {@code error}, {@code cancelled}, {@code retried} or {@code dead-lettered}
+	 */
+	default void handlerInvocation(String stream, String outcome, Duration duration) {
+	}
+
 }

@@ -41,7 +41,7 @@ final class LbsReader implements Runnable {
 	public void run() {
 		recoverAtStartup();
 		int failures = 0;
-		while (this.client.isRunning()) {
+		while (this.client.isReading()) {
 			try {
 				if (!this.unacquired.isEmpty()) {
 					acquire(this.unacquired);
@@ -78,7 +78,7 @@ final class LbsReader implements Runnable {
 				return;
 			}
 			catch (RuntimeException ex) {
-				if (!this.client.isRunning()) {
+				if (!this.client.isReading()) {
 					return;
 				}
 				if (LeaseStore.mentions(ex, "NOGROUP")) {
@@ -152,7 +152,7 @@ final class LbsReader implements Runnable {
 
 	private void recover(String consumer, Duration minIdle, int[] counts) throws InterruptedException {
 		String after = "-";
-		while (this.client.isRunning()) {
+		while (this.client.isReading()) {
 			List<LeaseStore.Pending> page = this.store.pending(consumer, minIdle, after, this.settings.lbsRecoveryCount());
 			if (page.isEmpty()) {
 				return;

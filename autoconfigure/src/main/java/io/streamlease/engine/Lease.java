@@ -111,8 +111,9 @@ final class Lease implements LeasedStream {
 			this.client.disown(this, "the checkpoint write found the lease " + describeHolder(reply.get(1)));
 			throw lost("write the checkpoint of", reply.get(1));
 		}
-		this.checkpoint = new Checkpoint((position != null) ? position : "", state, this.fencingToken,
-				this.checkpoint.attempts());
+		String newPosition = (position != null) ? position : "";
+		int attempts = newPosition.equals(this.checkpoint.position()) ? this.checkpoint.attempts() : 0;
+		this.checkpoint = new Checkpoint(newPosition, state, this.fencingToken, attempts);
 	}
 
 	/**

@@ -77,6 +77,10 @@ final class LeaseSweeper {
 	int sweep() {
 		LeaseStore.Sweep sweep = this.store.sweep(this.settings.brokerInputSize(), this.settings.hbInterval().multipliedBy(10));
 		this.client.liveConsumers(sweep.live());
+		this.client.lbsPending(sweep.pendingByConsumer().values().stream().mapToLong(Long::longValue).sum());
+		if (!this.client.isReading()) {
+			return 0;
+		}
 		int found = 0;
 		for (String stream : sweep.lapsed()) {
 			if (!this.client.holds(stream)) {

@@ -104,6 +104,10 @@ public final class StreamLeaseClient implements AutoCloseable {
 
 	private volatile boolean running;
 
+	private volatile boolean reading = true;
+
+	private volatile long lbsPending;
+
 	private volatile String terminationReason;
 
 	private volatile List<String> liveConsumers = List.of();
@@ -293,6 +297,24 @@ public final class StreamLeaseClient implements AutoCloseable {
 	}
 
 	/**
+	 * Stops taking new streams (the LBS reader and the claims stop; within well under a second) while the held
+	 * leases stay renewed, so that running handlers can finish in a grace period before {@link #close()} hands off
+	 * the rest.
+	 */
+	public void stopReading() {
+		if (this.state != EngineState.RUNNING) {
+			return;
+		}
+		this.reading = false;
+		wakeRoomWaiters();
+		join(this.readerThread);
+		if (this.claimThread != null) {
+			this.claimThread.interrupt();
+			join(this.claimThread);
+		}
+	}
+
+	/**
 	 * Stops the engine: stops reading the LBS (in well under a second), hands off every held stream so that peers
 	 * claim it at once (unless handoff on close is off: then the leases lapse after their TTL), and deregisters.
 	 */
@@ -383,6 +405,13 @@ public final class StreamLeaseClient implements AutoCloseable {
 	}
 
 	/**
+	 * How many LBS entries were pending in the group at the last sweep (held, being claimed, or orphaned).
+	 */
+	public long lbsPending() {
+		return this.lbsPending;
+	}
+
+	/**
 	 * What this engine has done since it started.
 	 */
 	public EngineCounters counters() {
@@ -464,6 +493,15 @@ public final class StreamLeaseClient implements AutoCloseable {
 		return this.running;
 	}
 
+	/** Whether the reader and the claim worker should go on: running and not told to stop reading. */
+	boolean isReading() {
+		return this.running && this.reading;
+	}
+
+	void lbsPending(long pending) {
+		this.lbsPending = pending;
+	}
+
 	Collection<Lease> leases() {
 		return this.leases.values();
 	}
@@ -521,7 +559,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 	 * Puts an ADDED or EXPIRED event, waiting for room while the engine runs.
 	 */
 	void emit(StreamEvent event) throws InterruptedException {
-		this.events.put(event, this::isRunning);
+		this.events.put(event, this::isReading);
 	}
 
 	/**

@@ -1,5 +1,6 @@
 -- Writes a data stream's checkpoint (position + small user state), only if the caller holds the lease (fenced).
--- The user state replaces the previous one; the handler attempt count is kept.
+-- The user state replaces the previous one. The handler attempt count is kept while the position stays the
+-- same, and cleared when the position moves (progress was made since the failures were counted).
 --
 -- KEYS[1]  lease key                      {<service>-input}:lease:<stream>
 -- KEYS[2]  checkpoint key (hash)          {<service>-input}:checkpoint:<stream>
@@ -14,6 +15,9 @@ if holder ~= ARGV[1] then
   return {'NOT_OWNER', holder or ''}
 end
 local attempts = redis.call('HGET', KEYS[2], 'attempts')
+if (redis.call('HGET', KEYS[2], 'position') or '') ~= ARGV[2] then
+  attempts = nil
+end
 redis.call('DEL', KEYS[2])
 local fields = {'position', ARGV[2], 'token', ARGV[3]}
 if attempts then
