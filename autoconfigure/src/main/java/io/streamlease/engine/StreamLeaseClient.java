@@ -485,7 +485,10 @@ public final class StreamLeaseClient implements AutoCloseable {
 		return this.store;
 	}
 
-	EngineMetrics metrics() {
+	/**
+	 * The metrics listener of this engine (handler layers report handler invocations to it).
+	 */
+	public EngineMetrics metrics() {
 		return this.metrics;
 	}
 

@@ -1,0 +1,42 @@
+package io.streamlease;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * Marks a method that processes the data streams of a service, each by exactly one consumer at a time.
+ * <p>
+ * The parameters choose the mode:
+ * <ul>
+ * <li><b>stream-level</b>: a {@link LeasedStream} parameter and no {@link StreamEntry}. The method processes the
+ * whole stream as it likes; returning normally (or completing a returned {@code CompletableFuture}) finishes the
+ * stream. It is cancelled (interrupted, and {@link LeasedStream#released()} completes) if the lease is lost.</li>
+ * <li><b>entry-level</b>: a {@link StreamEntry} parameter, optionally with {@link StreamState} and
+ * {@link LeasedStream}. The container reads every held data stream itself and calls the method once per entry, in
+ * entry order per stream, checkpointing the position and the state under the fencing token as it goes; the
+ * method finishes the stream with {@link StreamState#complete()}.</li>
+ * </ul>
+ * A method that throws is retried with back-off up to {@code stream-lease.handler.max-attempts} times (the count
+ * survives a failover), then its stream is dead-lettered and finished.
+ */
+@Target({ ElementType.METHOD, ElementType.ANNOTATION_TYPE })
+@Retention(RetentionPolicy.RUNTIME)
+@Documented
+public @interface StreamHandler {
+
+	/**
+	 * The service whose data streams this method processes (names the LBS {@code <service>-input}). Supports
+	 * {@code ${...}} placeholders. Empty for {@code stream-lease.service-name} (by default
+	 * {@code spring.application.name}). At most one handler per service.
+	 */
+	String service() default "";
+
+	/**
+	 * An id for the handler, for logs and the actuator endpoint; empty for {@code <bean name>.<method name>}.
+	 */
+	String id() default "";
+
+}

@@ -1,0 +1,160 @@
+package io.streamlease.autoconfigure;
+
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.redisson.config.BaseConfig;
+import org.redisson.config.Config;
+import org.springframework.boot.ssl.SslBundle;
+import org.springframework.util.StringUtils;
+
+/**
+ * Where and how to connect to Redis, from Spring Boot's standard settings ({@code spring.data.redis.*} or a
+ * {@code DataRedisConnectionDetails} bean), turned into a Redisson configuration for the engine's own client.
+ *
+ * @param nodes "host:port" of the standalone server, the cluster nodes, or the sentinels
+ * @param mode standalone, cluster or sentinel
+ * @param sentinelMaster the sentinel master name
+ * @param username the ACL user, or null
+ * @param password the password, or null
+ * @param database the database (standalone and sentinel)
+ * @param ssl whether to use TLS
+ * @param sslBundle the TLS bundle (trust and key material), or null for the JVM defaults
+ * @param timeout the command timeout, or null for the default
+ * @param connectTimeout the connect timeout, or null for the default
+ * @param clientName the client name, or null
+ */
+record RedisConnection(List<String> nodes, Mode mode, String sentinelMaster, String username, String password,
+		int database, boolean ssl, SslBundle sslBundle, Duration timeout, Duration connectTimeout, String clientName) {
+
+	enum Mode {
+
+		STANDALONE, CLUSTER, SENTINEL
+
+	}
+
+	/**
+	 * The spring.data.redis properties as bound from the environment (used when no connection details bean exists).
+	 */
+	record Properties(String url, String host, Integer port, String username, String password, Integer database,
+			Duration timeout, Duration connectTimeout, String clientName, Ssl ssl, Cluster cluster, Sentinel sentinel) {
+
+		record Ssl(Boolean enabled, String bundle) {
+		}
+
+		record Cluster(List<String> nodes) {
+		}
+
+		record Sentinel(String master, List<String> nodes, String username, String password) {
+		}
+
+	}
+
+	static RedisConnection fromProperties(Properties p, java.util.function.Function<String, SslBundle> bundles) {
+		Properties properties = (p != null) ? p
+				: new Properties(null, null, null, null, null, null, null, null, null, null, null, null);
+		String username = properties.username();
+		String password = properties.password();
+		String host = StringUtils.hasText(properties.host()) ? properties.host() : "localhost";
+		int port = (properties.port() != null) ? properties.port() : 6379;
+		int database = (properties.database() != null) ? properties.database() : 0;
+		boolean ssl = properties.ssl() != null
+				&& (Boolean.TRUE.equals(properties.ssl().enabled()) || StringUtils.hasText(properties.ssl().bundle()));
+		if (StringUtils.hasText(properties.url())) {
+			URI uri = URI.create(properties.url());
+			ssl = ssl || "rediss".equals(uri.getScheme());
+			host = uri.getHost();
+			port = (uri.getPort() > 0) ? uri.getPort() : 6379;
+			if (uri.getUserInfo() != null) {
+				String info = uri.getUserInfo();
+				int colon = info.indexOf(':');
+				if (colon >= 0) {
+					username = StringUtils.hasText(info.substring(0, colon)) ? info.substring(0, colon) : username;
+					password = info.substring(colon + 1);
+				}
+				else {
+					password = info;
+				}
+			}
+			if (StringUtils.hasText(uri.getPath()) && uri.getPath().length() > 1) {
+				database = Integer.parseInt(uri.getPath().substring(1));
+			}
+		}
+		SslBundle bundle = (ssl && properties.ssl() != null && StringUtils.hasText(properties.ssl().bundle()))
+				? bundles.apply(properties.ssl().bundle()) : null;
+		if (properties.sentinel() != null && StringUtils.hasText(properties.sentinel().master())) {
+			return new RedisConnection(properties.sentinel().nodes(), Mode.SENTINEL, properties.sentinel().master(),
+					username, password, database, ssl, bundle, properties.timeout(), properties.connectTimeout(),
+					properties.clientName());
+		}
+		if (properties.cluster() != null && properties.cluster().nodes() != null && !properties.cluster().nodes().isEmpty()) {
+			return new RedisConnection(properties.cluster().nodes(), Mode.CLUSTER, null, username, password, 0, ssl,
+					bundle, properties.timeout(), properties.connectTimeout(), properties.clientName());
+		}
+		return new RedisConnection(List.of(host + ":" + port), Mode.STANDALONE, null, username, password, database, ssl,
+				bundle, properties.timeout(), properties.connectTimeout(), properties.clientName());
+	}
+
+	/**
+	 * A Redisson configuration for this connection. The command timeout defaults to the smaller of 3 s and a
+	 * quarter of hb-interval, and commands are retried once, so that a renewal never waits on Redis longer than
+	 * the lease can bear.
+	 */
+	Config toRedissonConfig(Duration hbInterval) {
+		Config config = new Config();
+		Duration defaultTimeout = hbInterval.dividedBy(4);
+		if (defaultTimeout.compareTo(Duration.ofSeconds(3)) > 0) {
+			defaultTimeout = Duration.ofSeconds(3);
+		}
+		int timeout = (int) ((this.timeout != null) ? this.timeout : defaultTimeout).toMillis();
+		BaseConfig<?> base = switch (this.mode) {
+			case CLUSTER -> config.useClusterServers().addNodeAddress(addresses());
+			case SENTINEL -> config.useSentinelServers()
+				.setMasterName(this.sentinelMaster)
+				.setDatabase(this.database)
+				.addSentinelAddress(addresses())
+				.setCheckSentinelsList(false);
+			case STANDALONE -> config.useSingleServer().setAddress(addresses()[0]).setDatabase(this.database);
+		};
+		base.setTimeout(timeout).setRetryAttempts(1).setRetryInterval(Math.max(50, timeout / 4));
+		if (this.connectTimeout != null) {
+			base.setConnectTimeout((int) this.connectTimeout.toMillis());
+		}
+		if (StringUtils.hasText(this.username)) {
+			base.setUsername(this.username);
+		}
+		if (StringUtils.hasText(this.password)) {
+			base.setPassword(this.password);
+		}
+		if (StringUtils.hasText(this.clientName)) {
+			base.setClientName(this.clientName);
+		}
+		if (this.sslBundle != null) {
+			if (this.sslBundle.getManagers().getTrustManagerFactory() != null) {
+				base.setSslTrustManagerFactory(this.sslBundle.getManagers().getTrustManagerFactory());
+			}
+			if (this.sslBundle.getStores() != null && this.sslBundle.getStores().getKeyStore() != null) {
+				base.setSslKeyManagerFactory(this.sslBundle.getManagers().getKeyManagerFactory());
+			}
+		}
+		return config;
+	}
+
+	private String[] addresses() {
+		List<String> addresses = new ArrayList<>();
+		for (String node : this.nodes) {
+			addresses.add((this.ssl ? "rediss://" : "redis://") + node);
+		}
+		return addresses.toArray(String[]::new);
+	}
+
+	@Override
+	public String toString() {
+		return "RedisConnection[" + this.mode + " " + this.nodes + ", ssl " + this.ssl + ", user "
+				+ (StringUtils.hasText(this.username) ? this.username : "default") + ", password "
+				+ (StringUtils.hasText(this.password) ? "(set)" : "(none)") + "]";
+	}
+
+}

@@ -1,0 +1,116 @@
+package io.streamlease.autoconfigure;
+
+import java.util.concurrent.atomic.AtomicReference;
+
+import io.streamlease.annotation.StreamHandlerAnnotationBeanPostProcessor;
+import io.streamlease.core.StreamLeaseTemplate;
+import io.streamlease.engine.EngineMetrics;
+import io.streamlease.engine.StreamLeaseClient;
+import io.streamlease.listener.EngineMetricsFactory;
+import io.streamlease.listener.StreamHandlerArgumentResolvers;
+import io.streamlease.listener.StreamHandlerEndpointRegistry;
+import io.streamlease.listener.StreamLeaseEngineFactory;
+import org.redisson.Redisson;
+import org.redisson.api.RedissonClient;
+import org.springframework.beans.factory.BeanFactory;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.context.properties.bind.Binder;
+import org.springframework.boot.ssl.SslBundles;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+import org.springframework.core.env.Environment;
+import org.springframework.messaging.handler.annotation.support.DefaultMessageHandlerMethodFactory;
+import org.springframework.messaging.handler.annotation.support.MessageHandlerMethodFactory;
+import org.springframework.util.ClassUtils;
+
+/**
+ * Auto-configuration of Stream Lease: the engine's Redisson client (the application's own, or one built from
+ * Spring Boot's standard Redis settings; the application's {@code RedisConnectionFactory} is left alone), the
+ * @StreamHandler registry and the producer template.
+ */
+@AutoConfiguration(afterName = { "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration",
+		"org.redisson.spring.starter.RedissonAutoConfigurationV2", "org.redisson.spring.starter.RedissonAutoConfiguration" })
+@ConditionalOnClass({ RedissonClient.class, MessageHandlerMethodFactory.class })
+@ConditionalOnBooleanProperty(name = "stream-lease.enabled", matchIfMissing = true)
+@EnableConfigurationProperties(StreamLeaseProperties.class)
+public final class StreamLeaseAutoConfiguration {
+
+	private static final String CONNECTION_DETAILS_CLASS = "org.springframework.boot.data.redis.autoconfigure.DataRedisConnectionDetails";
+
+	@Bean
+	static StreamHandlerAnnotationBeanPostProcessor streamHandlerAnnotationBeanPostProcessor() {
+		return new StreamHandlerAnnotationBeanPostProcessor();
+	}
+
+	@Bean
+	StreamLeasePropertiesMapper streamLeasePropertiesMapper(StreamLeaseProperties properties, Environment environment) {
+		return new StreamLeasePropertiesMapper(properties, environment);
+	}
+
+	@Bean
+	@ConditionalOnMissingBean(name = StreamHandlerAnnotationBeanPostProcessor.HANDLER_METHOD_FACTORY_BEAN_NAME)
+	MessageHandlerMethodFactory streamLeaseHandlerMethodFactory() {
+		DefaultMessageHandlerMethodFactory factory = new DefaultMessageHandlerMethodFactory();
+		factory.setCustomArgumentResolvers(StreamHandlerArgumentResolvers.all());
+		return factory;
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	StreamLeaseEngineFactory streamLeaseEngineFactory(RedissonClient redisson, StreamLeasePropertiesMapper mapper,
+			ObjectProvider<EngineMetricsFactory> metrics) {
+		return (service) -> {
+			EngineMetricsFactory metricsFactory = metrics.getIfAvailable();
+			AtomicReference<StreamLeaseClient> engine = new AtomicReference<>();
+			EngineMetrics listener = (metricsFactory != null) ? metricsFactory.create(service, engine::get)
+					: EngineMetrics.NONE;
+			engine.set(StreamLeaseClient.create(redisson, mapper.engineSettings(service), listener));
+			return engine.get();
+		};
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	StreamHandlerEndpointRegistry streamHandlerEndpointRegistry(StreamLeaseEngineFactory engineFactory,
+			StreamLeasePropertiesMapper mapper, RedissonClient redisson, ApplicationEventPublisher publisher) {
+		return new StreamHandlerEndpointRegistry(engineFactory, mapper.containerSettings(), redisson, publisher);
+	}
+
+	@Bean
+	@ConditionalOnMissingBean
+	StreamLeaseTemplate streamLeaseTemplate(RedissonClient redisson, StreamLeasePropertiesMapper mapper) {
+		return new StreamLeaseTemplate(redisson, mapper.defaultService());
+	}
+
+	/**
+	 * The engine's Redisson client, when the application has none.
+	 */
+	@Configuration(proxyBeanMethods = false)
+	@ConditionalOnMissingBean(RedissonClient.class)
+	static class RedissonClientConfiguration {
+
+		@Bean(destroyMethod = "shutdown")
+		RedissonClient streamLeaseRedissonClient(Environment environment, StreamLeaseProperties properties,
+				ObjectProvider<SslBundles> sslBundles, BeanFactory beanFactory) {
+			RedisConnection.Properties bound = Binder.get(environment)
+				.bind("spring.data.redis", RedisConnection.Properties.class)
+				.orElse(null);
+			RedisConnection connection = null;
+			if (ClassUtils.isPresent(CONNECTION_DETAILS_CLASS, getClass().getClassLoader())) {
+				connection = ConnectionDetailsRedisConnection.find(beanFactory, bound);
+			}
+			if (connection == null) {
+				connection = RedisConnection.fromProperties(bound, (name) -> sslBundles.getObject().getBundle(name));
+			}
+			return Redisson.create(connection.toRedissonConfig(properties.getHbInterval()));
+		}
+
+	}
+
+}

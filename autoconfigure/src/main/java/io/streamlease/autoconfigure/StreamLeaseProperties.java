@@ -1,0 +1,520 @@
+package io.streamlease.autoconfigure;
+
+import java.time.Duration;
+
+import io.streamlease.engine.KeyspaceNotifications;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * Configuration properties for Stream Lease.
+ */
+@ConfigurationProperties("stream-lease")
+public class StreamLeaseProperties {
+
+	/**
+	 * Whether to run the @StreamHandler methods of the application.
+	 */
+	private boolean enabled = true;
+
+	/**
+	 * Service whose LBS ("<service>-input") the handlers read by default. Defaults to spring.application.name.
+	 */
+	private String serviceName;
+
+	/**
+	 * Unique name of this instance in the consumer group. Defaults to the POD_NAME environment variable, else
+	 * POD_IP, else the host name, process id and a random suffix.
+	 */
+	private String consumerId;
+
+	/**
+	 * Lease TTL. Leases are renewed every half of it; a crashed owner is replaced after about 1.25 times it.
+	 */
+	private Duration hbInterval = Duration.ofSeconds(10);
+
+	/**
+	 * Capacity of the engine's event channel (ADDED and EXPIRED events waiting for a handler).
+	 */
+	private int outputChannelSize = 500;
+
+	/**
+	 * Capacity of the queue of claim candidates found by the sweep and by handoff messages.
+	 */
+	private int brokerInputSize = 500;
+
+	/**
+	 * Capacity of the queue of keyspace notifications; when full they are dropped and counted.
+	 */
+	private int keyspaceChannelSize = 100;
+
+	/**
+	 * How long an LBS entry must be idle before startup recovery takes it. Defaults to 4 x hb-interval; must be
+	 * greater than 2 x hb-interval.
+	 */
+	private Duration lbsIdleTime;
+
+	/**
+	 * How many pending LBS entries startup recovery examines per batch.
+	 */
+	private int lbsRecoveryCount = 1000;
+
+	/**
+	 * Whether keyspace notifications are used to detect lapsed leases quickly: "auto" enables them when the
+	 * server allows CONFIG SET (merging with the existing flags), "on" requires them, "off" leaves detection to
+	 * the sweep.
+	 */
+	private KeyspaceNotifications keyspaceNotifications = KeyspaceNotifications.AUTO;
+
+	/**
+	 * How many data streams this instance holds at most per service; when full it stops reading the LBS so that
+	 * peers get the new work.
+	 */
+	private int maxConcurrentStreams = 1000;
+
+	/**
+	 * How often the sweep looks for lapsed leases and orphaned LBS entries. Defaults to hb-interval / 4.
+	 */
+	private Duration sweepInterval;
+
+	/**
+	 * Whether streams whose owner lapsed are claimed automatically.
+	 */
+	private boolean autoClaim = true;
+
+	/**
+	 * How many LBS entries one read takes at most.
+	 */
+	private int readBatchSize = 100;
+
+	/**
+	 * How many leases one renewal script call renews (at most 4000).
+	 */
+	private int renewalChunkSize = 1000;
+
+	/**
+	 * How long a consumer that is not the preferred claimer of a lapsed stream waits per rank before claiming it.
+	 */
+	private Duration claimStagger = Duration.ofMillis(50);
+
+	/**
+	 * Largest LBS entry accepted; larger ones go to the dead-letter stream.
+	 */
+	private DataSize maxEntrySize = DataSize.ofMegabytes(1);
+
+	/**
+	 * Approximate maximum length of the dead-letter stream.
+	 */
+	private int deadLetterMaxLength = 10_000;
+
+	/**
+	 * How long a finished stream's checkpoint is kept, so that a later submission of the same stream resumes
+	 * from it.
+	 */
+	private Duration checkpointRetention = Duration.ofDays(1);
+
+	private final Retry retry = new Retry();
+
+	private final Handler handler = new Handler();
+
+	private final Entry entry = new Entry();
+
+	private final Shutdown shutdown = new Shutdown();
+
+	public boolean isEnabled() {
+		return this.enabled;
+	}
+
+	public void setEnabled(boolean enabled) {
+		this.enabled = enabled;
+	}
+
+	public String getServiceName() {
+		return this.serviceName;
+	}
+
+	public void setServiceName(String serviceName) {
+		this.serviceName = serviceName;
+	}
+
+	public String getConsumerId() {
+		return this.consumerId;
+	}
+
+	public void setConsumerId(String consumerId) {
+		this.consumerId = consumerId;
+	}
+
+	public Duration getHbInterval() {
+		return this.hbInterval;
+	}
+
+	public void setHbInterval(Duration hbInterval) {
+		this.hbInterval = hbInterval;
+	}
+
+	public int getOutputChannelSize() {
+		return this.outputChannelSize;
+	}
+
+	public void setOutputChannelSize(int outputChannelSize) {
+		this.outputChannelSize = outputChannelSize;
+	}
+
+	public int getBrokerInputSize() {
+		return this.brokerInputSize;
+	}
+
+	public void setBrokerInputSize(int brokerInputSize) {
+		this.brokerInputSize = brokerInputSize;
+	}
+
+	public int getKeyspaceChannelSize() {
+		return this.keyspaceChannelSize;
+	}
+
+	public void setKeyspaceChannelSize(int keyspaceChannelSize) {
+		this.keyspaceChannelSize = keyspaceChannelSize;
+	}
+
+	public Duration getLbsIdleTime() {
+		return this.lbsIdleTime;
+	}
+
+	public void setLbsIdleTime(Duration lbsIdleTime) {
+		this.lbsIdleTime = lbsIdleTime;
+	}
+
+	public int getLbsRecoveryCount() {
+		return this.lbsRecoveryCount;
+	}
+
+	public void setLbsRecoveryCount(int lbsRecoveryCount) {
+		this.lbsRecoveryCount = lbsRecoveryCount;
+	}
+
+	public KeyspaceNotifications getKeyspaceNotifications() {
+		return this.keyspaceNotifications;
+	}
+
+	public void setKeyspaceNotifications(KeyspaceNotifications keyspaceNotifications) {
+		this.keyspaceNotifications = keyspaceNotifications;
+	}
+
+	public int getMaxConcurrentStreams() {
+		return this.maxConcurrentStreams;
+	}
+
+	public void setMaxConcurrentStreams(int maxConcurrentStreams) {
+		this.maxConcurrentStreams = maxConcurrentStreams;
+	}
+
+	public Duration getSweepInterval() {
+		return this.sweepInterval;
+	}
+
+	public void setSweepInterval(Duration sweepInterval) {
+		this.sweepInterval = sweepInterval;
+	}
+
+	public boolean isAutoClaim() {
+		return this.autoClaim;
+	}
+
+	public void setAutoClaim(boolean autoClaim) {
+		this.autoClaim = autoClaim;
+	}
+
+	public int getReadBatchSize() {
+		return this.readBatchSize;
+	}
+
+	public void setReadBatchSize(int readBatchSize) {
+		this.readBatchSize = readBatchSize;
+	}
+
+	public int getRenewalChunkSize() {
+		return this.renewalChunkSize;
+	}
+
+	public void setRenewalChunkSize(int renewalChunkSize) {
+		this.renewalChunkSize = renewalChunkSize;
+	}
+
+	public Duration getClaimStagger() {
+		return this.claimStagger;
+	}
+
+	public void setClaimStagger(Duration claimStagger) {
+		this.claimStagger = claimStagger;
+	}
+
+	public DataSize getMaxEntrySize() {
+		return this.maxEntrySize;
+	}
+
+	public void setMaxEntrySize(DataSize maxEntrySize) {
+		this.maxEntrySize = maxEntrySize;
+	}
+
+	public int getDeadLetterMaxLength() {
+		return this.deadLetterMaxLength;
+	}
+
+	public void setDeadLetterMaxLength(int deadLetterMaxLength) {
+		this.deadLetterMaxLength = deadLetterMaxLength;
+	}
+
+	public Duration getCheckpointRetention() {
+		return this.checkpointRetention;
+	}
+
+	public void setCheckpointRetention(Duration checkpointRetention) {
+		this.checkpointRetention = checkpointRetention;
+	}
+
+	public Retry getRetry() {
+		return this.retry;
+	}
+
+	public Handler getHandler() {
+		return this.handler;
+	}
+
+	public Entry getEntry() {
+		return this.entry;
+	}
+
+	public Shutdown getShutdown() {
+		return this.shutdown;
+	}
+
+	/**
+	 * Back-off of the LBS reader and the renewer when Redis fails.
+	 */
+	public static class Retry {
+
+		/**
+		 * Consecutive failures of the LBS reader tolerated before the engine terminates; -1 for unlimited.
+		 */
+		private int maxRetries = 5;
+
+		/**
+		 * First delay after a failure, doubled after each further failure.
+		 */
+		private Duration initialDelay = Duration.ofMillis(100);
+
+		/**
+		 * Longest delay between retries.
+		 */
+		private Duration maxDelay = Duration.ofSeconds(30);
+
+		public int getMaxRetries() {
+			return this.maxRetries;
+		}
+
+		public void setMaxRetries(int maxRetries) {
+			this.maxRetries = maxRetries;
+		}
+
+		public Duration getInitialDelay() {
+			return this.initialDelay;
+		}
+
+		public void setInitialDelay(Duration initialDelay) {
+			this.initialDelay = initialDelay;
+		}
+
+		public Duration getMaxDelay() {
+			return this.maxDelay;
+		}
+
+		public void setMaxDelay(Duration maxDelay) {
+			this.maxDelay = maxDelay;
+		}
+
+	}
+
+	/**
+	 * How @StreamHandler methods run and what happens when they throw.
+	 */
+	public static class Handler {
+
+		/**
+		 * Attempts of a handler on one stream (stream-level) or one entry (entry-level) before the stream goes to
+		 * the dead-letter stream. The count survives a failover.
+		 */
+		private int maxAttempts = 3;
+
+		/**
+		 * Delay before the first retry, doubled after each further failure.
+		 */
+		private Duration initialBackoff = Duration.ofMillis(500);
+
+		/**
+		 * Longest delay between retries.
+		 */
+		private Duration maxBackoff = Duration.ofSeconds(30);
+
+		/**
+		 * Threads running handlers when virtual threads are not available (Java 17 to 20). Stream-level handlers
+		 * hold a thread while they run; entry-level handlers only while they process an entry.
+		 */
+		private int threads = 64;
+
+		/**
+		 * Whether handlers run on virtual threads when the JVM has them (Java 21 and later).
+		 */
+		private boolean virtualThreads = true;
+
+		public int getMaxAttempts() {
+			return this.maxAttempts;
+		}
+
+		public void setMaxAttempts(int maxAttempts) {
+			this.maxAttempts = maxAttempts;
+		}
+
+		public Duration getInitialBackoff() {
+			return this.initialBackoff;
+		}
+
+		public void setInitialBackoff(Duration initialBackoff) {
+			this.initialBackoff = initialBackoff;
+		}
+
+		public Duration getMaxBackoff() {
+			return this.maxBackoff;
+		}
+
+		public void setMaxBackoff(Duration maxBackoff) {
+			this.maxBackoff = maxBackoff;
+		}
+
+		public int getThreads() {
+			return this.threads;
+		}
+
+		public void setThreads(int threads) {
+			this.threads = threads;
+		}
+
+		public boolean isVirtualThreads() {
+			return this.virtualThreads;
+		}
+
+		public void setVirtualThreads(boolean virtualThreads) {
+			this.virtualThreads = virtualThreads;
+		}
+
+	}
+
+	/**
+	 * How entry-level handlers are fed and checkpointed.
+	 */
+	public static class Entry {
+
+		/**
+		 * How many entries of one data stream are read at a time.
+		 */
+		private int batchSize = 100;
+
+		/**
+		 * Checkpoint the position and the state after this many entries.
+		 */
+		private int checkpointEvery = 100;
+
+		/**
+		 * Checkpoint the position and the state at least this often while entries are processed.
+		 */
+		private Duration checkpointInterval = Duration.ofSeconds(1);
+
+		/**
+		 * How often a data stream that had no new entries is polled again at first; the delay doubles while it
+		 * stays empty, up to max-poll-interval.
+		 */
+		private Duration pollInterval = Duration.ofMillis(50);
+
+		/**
+		 * Longest delay between polls of an idle data stream.
+		 */
+		private Duration maxPollInterval = Duration.ofSeconds(1);
+
+		public int getBatchSize() {
+			return this.batchSize;
+		}
+
+		public void setBatchSize(int batchSize) {
+			this.batchSize = batchSize;
+		}
+
+		public int getCheckpointEvery() {
+			return this.checkpointEvery;
+		}
+
+		public void setCheckpointEvery(int checkpointEvery) {
+			this.checkpointEvery = checkpointEvery;
+		}
+
+		public Duration getCheckpointInterval() {
+			return this.checkpointInterval;
+		}
+
+		public void setCheckpointInterval(Duration checkpointInterval) {
+			this.checkpointInterval = checkpointInterval;
+		}
+
+		public Duration getPollInterval() {
+			return this.pollInterval;
+		}
+
+		public void setPollInterval(Duration pollInterval) {
+			this.pollInterval = pollInterval;
+		}
+
+		public Duration getMaxPollInterval() {
+			return this.maxPollInterval;
+		}
+
+		public void setMaxPollInterval(Duration maxPollInterval) {
+			this.maxPollInterval = maxPollInterval;
+		}
+
+	}
+
+	/**
+	 * What happens when the application stops.
+	 */
+	public static class Shutdown {
+
+		/**
+		 * Whether held streams are handed off to peers at shutdown (they claim at once) instead of lapsing after
+		 * hb-interval.
+		 */
+		private boolean handoff = true;
+
+		/**
+		 * How long running handlers may go on after the LBS reader stopped, before they are cancelled and their
+		 * streams handed off.
+		 */
+		private Duration gracePeriod = Duration.ofSeconds(10);
+
+		public boolean isHandoff() {
+			return this.handoff;
+		}
+
+		public void setHandoff(boolean handoff) {
+			this.handoff = handoff;
+		}
+
+		public Duration getGracePeriod() {
+			return this.gracePeriod;
+		}
+
+		public void setGracePeriod(Duration gracePeriod) {
+			this.gracePeriod = gracePeriod;
+		}
+
+	}
+
+}

@@ -1,0 +1,110 @@
+package io.streamlease.listener;
+
+import java.lang.reflect.Method;
+import java.util.Arrays;
+
+import io.streamlease.LeasedStream;
+import io.streamlease.StreamEntry;
+import io.streamlease.StreamState;
+import org.springframework.messaging.handler.invocation.InvocableHandlerMethod;
+import org.springframework.util.ClassUtils;
+
+/**
+ * One @StreamHandler method: the bean, the method, the service it serves and its mode.
+ */
+public final class StreamHandlerEndpoint {
+
+	/**
+	 * How the method consumes a stream.
+	 */
+	public enum Mode {
+
+		/** The method receives the {@link LeasedStream} and processes the stream itself. */
+		STREAM,
+
+		/** The method receives one {@link StreamEntry} at a time; the container reads the stream. */
+		ENTRY
+
+	}
+
+	private final String id;
+
+	private final String service;
+
+	private final Object bean;
+
+	private final Method method;
+
+	private final Mode mode;
+
+	private final InvocableHandlerMethod invocable;
+
+	/**
+	 * @throws IllegalStateException if the method's parameters fit neither mode
+	 */
+	public StreamHandlerEndpoint(String id, String service, Object bean, Method method, InvocableHandlerMethod invocable) {
+		this.id = id;
+		this.service = service;
+		this.bean = bean;
+		this.method = method;
+		this.invocable = invocable;
+		this.mode = modeOf(method);
+	}
+
+	static Mode modeOf(Method method) {
+		Class<?>[] types = method.getParameterTypes();
+		if (Arrays.asList(types).contains(StreamEntry.class)) {
+			return Mode.ENTRY;
+		}
+		if (Arrays.asList(types).contains(StreamState.class)) {
+			throw new IllegalStateException("@StreamHandler method " + describe(method) + " takes a StreamState but no "
+					+ "StreamEntry: the state belongs to entry-level handlers, which take a StreamEntry");
+		}
+		if (Arrays.asList(types).contains(LeasedStream.class)) {
+			return Mode.STREAM;
+		}
+		throw new IllegalStateException("@StreamHandler method " + describe(method) + " must take a LeasedStream "
+				+ "(stream-level: it processes the whole stream) or a StreamEntry (entry-level: it is called per entry)");
+	}
+
+	static String describe(Method method) {
+		return ClassUtils.getShortName(method.getDeclaringClass()) + "." + method.getName() + "()";
+	}
+
+	public String getId() {
+		return this.id;
+	}
+
+	public String getService() {
+		return this.service;
+	}
+
+	public Object getBean() {
+		return this.bean;
+	}
+
+	public Method getMethod() {
+		return this.method;
+	}
+
+	public Mode getMode() {
+		return this.mode;
+	}
+
+	InvocableHandlerMethod getInvocable() {
+		return this.invocable;
+	}
+
+	/**
+	 * The method as {@code Class.method()}, for messages.
+	 */
+	public String describe() {
+		return describe(this.method);
+	}
+
+	@Override
+	public String toString() {
+		return "StreamHandlerEndpoint[" + this.id + ", service " + this.service + ", " + this.mode + "]";
+	}
+
+}

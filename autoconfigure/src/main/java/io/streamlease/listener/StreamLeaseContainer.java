@@ -1,0 +1,434 @@
+package io.streamlease.listener;
+
+import java.lang.reflect.Method;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import io.streamlease.HandlerFailedException;
+import io.streamlease.LeaseLostException;
+import io.streamlease.LeasedStream;
+import io.streamlease.StreamLeaseEvent;
+import io.streamlease.engine.EngineMetrics;
+import io.streamlease.engine.StreamEvent;
+import io.streamlease.engine.StreamEvents;
+import io.streamlease.engine.StreamLeaseClient;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
+import org.redisson.api.RedissonClient;
+import org.springframework.context.ApplicationEventPublisher;
+
+/**
+ * Runs one handler for one service: starts the service's engine, turns its events into handler runs, applies
+ * the error policy, cancels the run of a stream whose lease is lost, and at shutdown stops reading, gives running
+ * handlers the grace period and hands the rest off.
+ */
+public class StreamLeaseContainer {
+
+	private static final Log logger = LogFactory.getLog(StreamLeaseContainer.class);
+
+	private final StreamHandlerEndpoint endpoint;
+
+	private final StreamLeaseEngineFactory engineFactory;
+
+	private final ContainerSettings settings;
+
+	private final ApplicationEventPublisher publisher;
+
+	private final RedissonClient redisson;
+
+	private final HandlerInvoker invoker;
+
+	private final Map<String, HandlerRun> runs = new ConcurrentHashMap<>();
+
+	private volatile StreamLeaseClient engine;
+
+	private volatile boolean running;
+
+	private ExecutorService handlers;
+
+	private ScheduledExecutorService retries;
+
+	private Thread dispatcher;
+
+	private EntryReader entryReader;
+
+	public StreamLeaseContainer(StreamHandlerEndpoint endpoint, StreamLeaseEngineFactory engineFactory,
+			ContainerSettings settings, ApplicationEventPublisher publisher, RedissonClient redisson) {
+		this.endpoint = endpoint;
+		this.engineFactory = engineFactory;
+		this.settings = settings;
+		this.publisher = publisher;
+		this.redisson = redisson;
+		this.invoker = new HandlerInvoker(endpoint);
+	}
+
+	public synchronized void start() {
+		if (this.running) {
+			return;
+		}
+		String service = this.endpoint.getService();
+		this.engine = this.engineFactory.create(service);
+		this.handlers = handlerExecutor(service);
+		this.retries = Executors.newSingleThreadScheduledExecutor(threads("stream-lease-" + service + "-retries"));
+		StreamEvents events = this.engine.start();
+		this.running = true;
+		if (this.endpoint.getMode() == StreamHandlerEndpoint.Mode.ENTRY) {
+			this.entryReader = new EntryReader(this, this.redisson, this.settings);
+			this.entryReader.start(threads("stream-lease-" + service + "-entries"));
+		}
+		this.dispatcher = threads("stream-lease-" + service + "-dispatcher").newThread(() -> dispatch(events));
+		this.dispatcher.start();
+		logger.info("Started @StreamHandler " + this.endpoint.describe() + " (" + this.endpoint.getMode().name().toLowerCase()
+				+ "-level) for service '" + service + "' as consumer '" + this.engine.id() + "'");
+	}
+
+	/**
+	 * Stops taking streams, lets running handlers finish within the grace period, cancels the others and hands
+	 * their streams off (or leaves them to lapse when handoff is off).
+	 */
+	public void stop() {
+		synchronized (this) {
+			if (!this.running) {
+				return;
+			}
+			this.running = false;
+		}
+		long started = System.nanoTime();
+		this.engine.stopReading();
+		if (this.entryReader != null) {
+			this.entryReader.stopPolling();
+		}
+		long graceEnd = started + this.settings.gracePeriod().toNanos();
+		while (!this.runs.isEmpty() && System.nanoTime() - graceEnd < 0) {
+			if (this.entryReader != null && this.entryReader.idle()) {
+				break;
+			}
+			sleepQuietly(20);
+		}
+		if (this.entryReader != null) {
+			this.entryReader.checkpointAll();
+		}
+		for (HandlerRun run : this.runs.values()) {
+			run.cancel();
+		}
+		if (this.entryReader != null) {
+			this.entryReader.stop();
+		}
+		this.handlers.shutdown();
+		try {
+			this.handlers.awaitTermination(1, TimeUnit.SECONDS);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+		this.retries.shutdownNow();
+		this.engine.close();
+		try {
+			this.dispatcher.join(1000);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+		logger.info("Stopped @StreamHandler " + this.endpoint.describe() + " for service '" + this.endpoint.getService()
+				+ "' in " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms");
+	}
+
+	public boolean isRunning() {
+		return this.running;
+	}
+
+	public StreamHandlerEndpoint getEndpoint() {
+		return this.endpoint;
+	}
+
+	/**
+	 * The engine of the service, null before start.
+	 */
+	public StreamLeaseClient getEngine() {
+		return this.engine;
+	}
+
+	// ---- events
+
+	private void dispatch(StreamEvents events) {
+		while (true) {
+			StreamEvent event;
+			try {
+				event = events.take();
+			}
+			catch (InterruptedException ex) {
+				return;
+			}
+			try {
+				switch (event.type()) {
+					case ADDED -> added(event.lease());
+					case DISOWNED -> disowned(event.stream(), event.lease());
+					default -> {
+					}
+				}
+				publish(event);
+			}
+			catch (RuntimeException ex) {
+				logger.error("Failed to handle " + event.type() + " of stream '" + event.stream() + "'", ex);
+			}
+			if (event.type() == StreamEvent.Type.TERMINATED) {
+				if (this.running) {
+					logger.error("The engine of service '" + this.endpoint.getService() + "' terminated: " + event.reason());
+					for (HandlerRun run : this.runs.values()) {
+						run.cancel();
+					}
+				}
+				return;
+			}
+		}
+	}
+
+	private void publish(StreamEvent event) {
+		if (this.publisher != null) {
+			this.publisher.publishEvent(new StreamLeaseEvent(this.endpoint.getService(), this.engine.id(),
+					StreamLeaseEvent.Type.valueOf(event.type().name()), event.stream(), event.reason()));
+		}
+	}
+
+	private void added(LeasedStream lease) {
+		if (!lease.isOwned()) {
+			return;
+		}
+		HandlerRun run = new HandlerRun(lease);
+		HandlerRun previous = this.runs.put(lease.name(), run);
+		if (previous != null) {
+			previous.cancel();
+		}
+		if (this.endpoint.getMode() == StreamHandlerEndpoint.Mode.ENTRY) {
+			this.entryReader.add(run);
+		}
+		else {
+			submitStreamRun(run);
+		}
+	}
+
+	private void disowned(String stream, LeasedStream lease) {
+		HandlerRun run = this.runs.get(stream);
+		if (run != null && run.lease == lease) {
+			this.runs.remove(stream, run);
+			run.cancel();
+			logger.debug("Cancelled the handler of stream '" + stream + "': its lease was lost");
+		}
+	}
+
+	// ---- stream-level runs
+
+	private void submitStreamRun(HandlerRun run) {
+		if (run.cancelled || !this.running && this.handlers.isShutdown()) {
+			return;
+		}
+		run.future = this.handlers.submit(() -> runStream(run));
+	}
+
+	private void runStream(HandlerRun run) {
+		long started = System.nanoTime();
+		Object result;
+		try {
+			result = this.invoker.invokeStream(run.lease);
+		}
+		catch (HandlerFailedException ex) {
+			retryLater(run, ex, started);
+			return;
+		}
+		if (result instanceof CompletionStage<?> stage) {
+			stage.whenComplete((value, failure) -> {
+				if (failure != null) {
+					retryLater(run, new HandlerFailedException("@StreamHandler method " + this.endpoint.describe()
+							+ " completed exceptionally on stream '" + run.lease.name() + "': " + failure, run.lease.name(),
+							failure), started);
+				}
+				else {
+					finished(run, started);
+				}
+			});
+		}
+		else {
+			finished(run, started);
+		}
+	}
+
+	private void finished(HandlerRun run, long started) {
+		if (run.cancelled) {
+			record(run, "cancelled", started);
+			return;
+		}
+		try {
+			run.lease.done();
+			record(run, "success", started);
+		}
+		catch (LeaseLostException ex) {
+			record(run, "cancelled", started);
+			logger.debug("Stream '" + run.lease.name() + "' was lost before it could be finished: " + ex.getMessage());
+		}
+		catch (RuntimeException ex) {
+			record(run, "error", started);
+			logger.warn("Could not finish stream '" + run.lease.name() + "' (" + ex.getMessage() + "); its lease will "
+					+ "lapse and a peer will run it again from its checkpoint");
+		}
+		finally {
+			this.runs.remove(run.lease.name(), run);
+		}
+	}
+
+	// ---- the error policy, shared by both modes
+
+	/**
+	 * A handler failed: decide between a retry after a back-off and the dead-letter stream (attempts exhausted, or
+	 * a failure that cannot succeed on retry). A failure of a cancelled run is only recorded.
+	 * @return the delay before the retry, or null when the run is over
+	 */
+	Duration retryDelay(HandlerRun run, HandlerFailedException failure, long started) {
+		if (run.cancelled || !run.lease.isOwned()) {
+			record(run, "cancelled", started);
+			this.runs.remove(run.lease.name(), run);
+			return null;
+		}
+		int attempts;
+		try {
+			attempts = this.engine.countAttempt(run.lease);
+		}
+		catch (LeaseLostException ex) {
+			record(run, "cancelled", started);
+			this.runs.remove(run.lease.name(), run);
+			return null;
+		}
+		catch (RuntimeException ex) {
+			attempts = run.lease.checkpoint().attempts() + 1;
+		}
+		boolean permanent = HandlerInvoker.isPermanent(failure);
+		if (!permanent && attempts < this.settings.maxAttempts()) {
+			Duration delay = this.settings.backoff(attempts);
+			record(run, "retried", started);
+			logger.warn(failure.getMessage() + " (attempt " + attempts + " of " + this.settings.maxAttempts()
+					+ "); retrying in " + delay.toMillis() + " ms");
+			return delay;
+		}
+		String detail = failure.getMessage() + (permanent ? " (not retried: the arguments cannot be resolved)"
+				: " (attempt " + attempts + " of " + this.settings.maxAttempts() + ")");
+		try {
+			this.engine.deadLetter(run.lease, detail);
+			record(run, "dead-lettered", started);
+			logger.error(detail + "; the stream was moved to the dead-letter stream", failure.getCause());
+		}
+		catch (RuntimeException ex) {
+			record(run, "error", started);
+			logger.error(detail + "; moving it to the dead-letter stream failed too (" + ex.getMessage() + ")",
+					failure.getCause());
+		}
+		this.runs.remove(run.lease.name(), run);
+		return null;
+	}
+
+	private void retryLater(HandlerRun run, HandlerFailedException failure, long started) {
+		Duration delay = retryDelay(run, failure, started);
+		if (delay != null && !this.retries.isShutdown()) {
+			this.retries.schedule(() -> submitStreamRun(run), delay.toMillis(), TimeUnit.MILLISECONDS);
+		}
+	}
+
+	void record(HandlerRun run, String outcome, long started) {
+		EngineMetrics metrics = this.engine.metrics();
+		metrics.handlerInvocation(run.lease.name(), outcome, Duration.ofNanos(System.nanoTime() - started));
+	}
+
+	HandlerInvoker invoker() {
+		return this.invoker;
+	}
+
+	ExecutorService handlers() {
+		return this.handlers;
+	}
+
+	Map<String, HandlerRun> runs() {
+		return this.runs;
+	}
+
+	/**
+	 * The handler runs in progress, for the actuator endpoint.
+	 */
+	public Collection<LeasedStream> runningStreams() {
+		List<LeasedStream> streams = new ArrayList<>();
+		for (HandlerRun run : this.runs.values()) {
+			streams.add(run.lease);
+		}
+		return streams;
+	}
+
+	/**
+	 * One stream being processed by the handler.
+	 */
+	static final class HandlerRun {
+
+		final LeasedStream lease;
+
+		final Instant startedAt = Instant.now();
+
+		volatile boolean cancelled;
+
+		volatile Future<?> future;
+
+		HandlerRun(LeasedStream lease) {
+			this.lease = lease;
+		}
+
+		void cancel() {
+			this.cancelled = true;
+			Future<?> running = this.future;
+			if (running != null) {
+				running.cancel(true);
+			}
+		}
+
+	}
+
+	private ExecutorService handlerExecutor(String service) {
+		if (this.settings.virtualThreads() && Runtime.version().feature() >= 21) {
+			try {
+				Method factory = Executors.class.getMethod("newVirtualThreadPerTaskExecutor");
+				return (ExecutorService) factory.invoke(null);
+			}
+			catch (ReflectiveOperationException ex) {
+				logger.debug("Virtual threads are not available; using a pool", ex);
+			}
+		}
+		return Executors.newFixedThreadPool(this.settings.threads(), threads("stream-lease-" + service + "-handler"));
+	}
+
+	static ThreadFactory threads(String name) {
+		AtomicInteger count = new AtomicInteger();
+		return (runnable) -> {
+			int n = count.incrementAndGet();
+			Thread thread = new Thread(runnable, (n == 1) ? name : name + "-" + n);
+			thread.setDaemon(true);
+			return thread;
+		};
+	}
+
+	static void sleepQuietly(long millis) {
+		try {
+			Thread.sleep(millis);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+	}
+
+}

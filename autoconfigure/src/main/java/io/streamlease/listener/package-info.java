@@ -1,0 +1,5 @@
+/**
+ * Runs @StreamHandler methods: the endpoint registry (the one SmartLifecycle), one container per service with its
+ * engine, method invocation through spring-messaging, the error policy, entry-level reading and cancellation.
+ */
+package io.streamlease.listener;
