@@ -6,6 +6,7 @@ import io.streamlease.HandlerFailedException;
 import io.streamlease.LeasedStream;
 import io.streamlease.StreamEntry;
 import org.springframework.messaging.Message;
+import org.springframework.messaging.MessagingException;
 import org.springframework.messaging.converter.MessageConversionException;
 import org.springframework.messaging.handler.invocation.MethodArgumentResolutionException;
 import org.springframework.messaging.support.MessageBuilder;
@@ -39,10 +40,22 @@ final class HandlerInvoker {
 		try {
 			return this.endpoint.getInvocable().invoke(message);
 		}
-		catch (Exception ex) {
-			throw new HandlerFailedException("@StreamHandler method " + this.endpoint.describe() + " failed on stream '"
-					+ stream + "'" + where + ": " + ex, stream, ex);
+		catch (MessagingException ex) {
+			if (ex.getFailedMessage() == message) {
+				// raised while resolving or converting the arguments of this very invocation, not by the method
+				throw new ArgumentsFailedException("@StreamHandler method " + this.endpoint.describe()
+						+ " could not be called for stream '" + stream + "'" + where + ": " + ex.getMessage(), stream, ex);
+			}
+			throw wrap(ex, stream, where);
 		}
+		catch (Exception ex) {
+			throw wrap(ex, stream, where);
+		}
+	}
+
+	private HandlerFailedException wrap(Exception ex, String stream, String where) {
+		return new HandlerFailedException("@StreamHandler method " + this.endpoint.describe() + " failed on stream '"
+				+ stream + "'" + where + ": " + ex, stream, ex);
 	}
 
 	/**
@@ -50,11 +63,23 @@ final class HandlerInvoker {
 	 */
 	static boolean isPermanent(Throwable failure) {
 		for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-			if (cause instanceof MethodArgumentResolutionException || cause instanceof MessageConversionException) {
+			if (cause instanceof ArgumentsFailedException || cause instanceof MethodArgumentResolutionException
+					|| cause instanceof MessageConversionException) {
 				return true;
 			}
 		}
 		return false;
+	}
+
+	/**
+	 * The arguments of the method could not be resolved or converted: retrying cannot help.
+	 */
+	static final class ArgumentsFailedException extends HandlerFailedException {
+
+		ArgumentsFailedException(String message, String stream, Throwable cause) {
+			super(message, stream, cause);
+		}
+
 	}
 
 }
