@@ -98,13 +98,14 @@ record RedisConnection(List<String> nodes, Mode mode, String sentinelMaster, Str
 	}
 
 	/**
-	 * A Redisson configuration for this connection. The command timeout defaults to the smaller of 3 s and a
-	 * quarter of hb-interval, and commands are retried once, so that a renewal never waits on Redis longer than
-	 * the lease can bear.
+	 * A Redisson configuration for this connection. The command timeout defaults to the smaller of 3 s and an
+	 * eighth of hb-interval, and Redisson does not retry (the engine retries itself, with its own back-off): a
+	 * renewal must never wait on Redis longer than the lease can bear, and a script must not run twice because its
+	 * reply was late.
 	 */
 	Config toRedissonConfig(Duration hbInterval) {
 		Config config = new Config();
-		Duration defaultTimeout = hbInterval.dividedBy(4);
+		Duration defaultTimeout = hbInterval.dividedBy(8);
 		if (defaultTimeout.compareTo(Duration.ofSeconds(3)) > 0) {
 			defaultTimeout = Duration.ofSeconds(3);
 		}
@@ -118,7 +119,7 @@ record RedisConnection(List<String> nodes, Mode mode, String sentinelMaster, Str
 				.setCheckSentinelsList(false);
 			case STANDALONE -> config.useSingleServer().setAddress(addresses()[0]).setDatabase(this.database);
 		};
-		base.setTimeout(timeout).setRetryAttempts(1).setRetryInterval(Math.max(50, timeout / 4));
+		base.setTimeout(timeout).setRetryAttempts(0);
 		if (this.connectTimeout != null) {
 			base.setConnectTimeout((int) this.connectTimeout.toMillis());
 		}

@@ -130,7 +130,7 @@ final class LeaseStore {
 		args.add(Long.toString(this.ttlMillis));
 		args.add(this.nonce);
 		args.add(heartbeat ? "1" : "0");
-		args.add(Integer.toString(this.keys.leasePrefix().length()));
+		args.add(Integer.toString(this.keys.leasePrefixBytes()));
 		args.addAll(expected);
 		return LeaseScript.RENEW.<List<Object>>run(this.redisson, keyList, args).thenApply((reply) -> {
 			List<Integer> lost = new ArrayList<>();
@@ -159,7 +159,7 @@ final class LeaseStore {
 		}
 		List<Object> args = new ArrayList<>(2 + expected.size());
 		args.add(this.keys.handoffChannel());
-		args.add(Integer.toString(this.keys.leasePrefix().length()));
+		args.add(Integer.toString(this.keys.leasePrefixBytes()));
 		args.add(this.consumer);
 		args.addAll(expected);
 		Long released = LeaseScript.HANDOFF.call(this.redisson, keyList, args);
@@ -195,7 +195,8 @@ final class LeaseStore {
 	List<String> deadLetter(String lbsId, String stream, String expected, Map<String, String> fields, int maxLength) {
 		String leaseStream = stream.isEmpty() ? "" : stream;
 		List<Object> keyList = List.of(this.keys.lbs(), this.keys.deadLetters(), this.keys.leaseIndex(),
-				this.keys.assignments(), this.keys.lease(leaseStream), this.keys.checkpoint(leaseStream));
+				this.keys.assignments(), this.keys.lease(leaseStream), this.keys.checkpoint(leaseStream),
+				this.keys.resubmits());
 		List<Object> args = new ArrayList<>(5 + 2 * fields.size());
 		args.add(this.keys.group());
 		args.add(lbsId);

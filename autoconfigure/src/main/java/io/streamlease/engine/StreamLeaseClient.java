@@ -708,6 +708,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 			disown(lease, "finishing found the lease " + Lease.describeHolder(reply.get(1)));
 			throw lease.lost("finish", reply.get(1));
 		}
+		// DONE, RESUBMITTED, or FINISHED (this call was repeated after a lost reply: the first one finished it)
 		if (lease.end(Lease.State.DONE)) {
 			this.leases.remove(lease.name(), lease);
 			signalRoom();
@@ -818,20 +819,21 @@ public final class StreamLeaseClient implements AutoCloseable {
 				reason, cause);
 		this.terminationReason = reason;
 		wakeRoomWaiters();
-		if (this.claimThread != null && this.claimThread != Thread.currentThread()) {
-			this.claimThread.interrupt();
-		}
-		this.keyspace.stop();
-		removeHandoffListener();
-		if (this.scheduler != null) {
-			this.scheduler.shutdownNow();
-		}
-		handoffAll();
-		for (Lease lease : new ArrayList<>(this.leases.values())) {
-			disown(lease, "the engine terminated: " + reason);
-		}
-		this.state = EngineState.TERMINATED;
-		this.events.add(StreamEvent.terminated(reason, cause));
+		// the caller may be a thread of the scheduler or the claim worker: clean up on a thread of its own, so that
+		// stopping those does not interrupt the handoff
+		Thread cleanup = new Thread(() -> {
+			if (this.claimThread != null) {
+				this.claimThread.interrupt();
+			}
+			this.keyspace.stop();
+			removeHandoffListener();
+			shutdownThreads();
+			handoffAll();
+			this.state = EngineState.TERMINATED;
+			this.events.add(StreamEvent.terminated(reason, cause));
+		}, "stream-lease-" + this.settings.serviceName() + "-terminate");
+		cleanup.setDaemon(true);
+		cleanup.start();
 	}
 
 	/**

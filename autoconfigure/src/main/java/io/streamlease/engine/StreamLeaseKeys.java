@@ -28,7 +28,7 @@ public final class StreamLeaseKeys {
 		return this.service + "-group";
 	}
 
-	/** The lease of one data stream (string {@code <token>:<consumer>}, PX = hb-interval). */
+	/** The lease of one data stream (string {@code <token>:<instance nonce>:<consumer>}, PX = hb-interval). */
 	public String lease(String stream) {
 		return leasePrefix() + stream;
 	}
@@ -36,6 +36,11 @@ public final class StreamLeaseKeys {
 	/** What every lease key starts with. */
 	public String leasePrefix() {
 		return this.prefix + "lease:";
+	}
+
+	/** The length of {@link #leasePrefix()} in UTF-8 bytes (what Lua's string functions count). */
+	int leasePrefixBytes() {
+		return leasePrefix().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
 	}
 
 	/** The lease index (sorted set: stream by deadline, server milliseconds). */

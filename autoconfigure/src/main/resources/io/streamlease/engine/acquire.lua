@@ -99,6 +99,8 @@ for i = 1, n do
       if mode == 'claim' then
         redis.call('XCLAIM', lbs, group, consumer, 0, lbsId, 'JUSTID')
       end
+      -- a checkpoint kept from an earlier run carries the retention TTL: the stream is live again
+      redis.call('PERSIST', checkpointKey)
       results[i] = {'ACQUIRED', tostring(token), lbsId, recovered, consumer, redis.call('HGETALL', checkpointKey), fields}
     end
   end

@@ -8,6 +8,8 @@
 -- KEYS[4]  assignments (hash)             {<service>-input}:assignments   (fenced form only)
 -- KEYS[5]  lease key                      {<service>-input}:lease:<stream> (fenced form only)
 -- KEYS[6]  checkpoint key                 {<service>-input}:checkpoint:<stream> (fenced form only)
+-- KEYS[7]  resubmissions (hash)           {<service>-input}:resubmits (fenced form only: a resubmission of a
+--                                         stream whose handler failed on every attempt is dropped with it)
 -- ARGV[1]  group
 -- ARGV[2]  LBS entry id
 -- ARGV[3]  approximate maximum length of the dead-letter stream
@@ -27,6 +29,7 @@ if expected ~= '' then
   redis.call('ZREM', KEYS[3], stream)
   redis.call('HDEL', KEYS[4], stream)
   redis.call('DEL', KEYS[6])
+  redis.call('HDEL', KEYS[7], stream)
 end
 local fields = {}
 for k = 6, #ARGV do fields[#fields + 1] = ARGV[k] end

@@ -14,12 +14,17 @@
 -- ARGV[5]  checkpoint retention in ms after the stream is finished (0 deletes the checkpoint)
 --
 -- Returns {DONE}, {RESUBMITTED, new LBS entry id} when a duplicate arrived while the stream was held
--- (one more run starts from the kept checkpoint), or {NOT_OWNER, current holder or ""}.
+-- (one more run starts from the kept checkpoint), {FINISHED} when the lease is gone because the entry was
+-- already finished (a call repeated after a lost reply), or {NOT_OWNER, current holder or ""}.
 local lbs, index, assignments, resubmits, leaseKey, checkpointKey = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6]
 local group, stream, expected, lbsId, retention = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5])
 
 local holder = redis.call('GET', leaseKey)
 if holder ~= expected then
+  if not holder and not redis.call('XPENDING', lbs, group, lbsId, lbsId, 1)[1]
+      and redis.call('HGET', assignments, stream) ~= lbsId then
+    return {'FINISHED'}
+  end
   return {'NOT_OWNER', holder or ''}
 end
 redis.call('DEL', leaseKey)

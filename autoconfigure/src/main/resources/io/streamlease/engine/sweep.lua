@@ -1,6 +1,7 @@
 -- One sweep of a service: the leases whose deadline passed, the live consumers, and the pending LBS entries
 -- per consumer (so that the caller can find entries held by consumers that are gone).
--- Also forgets registrations that lapsed long ago.
+-- Also forgets registrations that lapsed long ago, and removes from the group the consumers that are not
+-- registered, have nothing pending and have been idle longer than that (so the group does not grow forever).
 --
 -- KEYS[1]  lease index (zset)             {<service>-input}:leases
 -- KEYS[2]  consumer registry (zset)       {<service>-input}:consumers
@@ -29,6 +30,18 @@ if ok and type(summary) == 'table' and type(summary[4]) == 'table' then
   for _, row in ipairs(summary[4]) do
     pending[#pending + 1] = row[1]
     pending[#pending + 1] = tostring(row[2])
+  end
+end
+local liveSet = {}
+for _, consumer in ipairs(live) do liveSet[consumer] = true end
+local okInfo, infos = pcall(redis.call, 'XINFO', 'CONSUMERS', lbs, group)
+if okInfo then
+  for _, info in ipairs(infos) do
+    local fields = {}
+    for f = 1, #info, 2 do fields[info[f]] = info[f + 1] end
+    if not liveSet[fields['name']] and tonumber(fields['pending']) == 0 and tonumber(fields['idle']) > forget then
+      redis.call('XGROUP', 'DELCONSUMER', lbs, group, fields['name'])
+    end
   end
 end
 return {lapsed, live, pending}

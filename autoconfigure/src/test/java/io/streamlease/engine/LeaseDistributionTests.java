@@ -107,4 +107,24 @@ class LeaseDistributionTests extends EngineTestSupport {
 		assertThat(taken.checkpoint().fencingToken()).isEqualTo(lease.fencingToken());
 	}
 
+	@Test
+	void aServiceNameWithNonAsciiCharactersKeepsItsLeasesAcrossRenewals() {
+		this.service = "café-ünï-" + this.service;
+		Running owner = start("c1");
+		Running peer = start("c2");
+		producer().submit("ström", null);
+		await().atMost(5, TimeUnit.SECONDS).until(() -> owner.added.size() + peer.added.size() == 1);
+		Running holder = owner.added.isEmpty() ? peer : owner;
+		long deadline = deadline();
+		await().atMost(HB.multipliedBy(3)).until(() -> deadline() >= deadline + HB.toMillis() / 2);
+		assertThat(redis.command("ZRANGE", keys().leaseIndex(), "0", "-1").toString()).isEqualTo("[ström]");
+		assertThat(owner.added.size() + peer.added.size()).isEqualTo(1);
+		assertThat(holder.client.counters().disowned()).isZero();
+	}
+
+	/** The deadline of the lease in the index: a renewal moves it by about half the TTL. */
+	private long deadline() {
+		return Long.parseLong(redis.command("ZSCORE", keys().leaseIndex(), "ström").toString());
+	}
+
 }
