@@ -2,6 +2,7 @@ package io.streamlease.autoconfigure;
 
 import java.util.concurrent.atomic.AtomicReference;
 
+import io.streamlease.StreamLeaseException;
 import io.streamlease.annotation.StreamHandlerAnnotationBeanPostProcessor;
 import io.streamlease.core.StreamLeaseTemplate;
 import io.streamlease.engine.EngineMetrics;
@@ -108,7 +109,24 @@ public final class StreamLeaseAutoConfiguration {
 			if (connection == null) {
 				connection = RedisConnection.fromProperties(bound, (name) -> sslBundles.getObject().getBundle(name));
 			}
-			return Redisson.create(connection.toRedissonConfig(properties.getHbInterval()));
+			try {
+				return Redisson.create(connection.toRedissonConfig(properties.getHbInterval()));
+			}
+			catch (RuntimeException ex) {
+				throw new StreamLeaseException("Stream Lease could not connect to Redis (" + connection + "): "
+						+ rootCause(ex) + ". Check the spring.data.redis.* settings (host, port, ssl, username, password), "
+						+ "or define a RedissonClient bean.", ex);
+			}
+		}
+
+		private static String rootCause(Throwable failure) {
+			Throwable cause = failure;
+			StringBuilder chain = new StringBuilder(String.valueOf(failure.getMessage()));
+			while (cause.getCause() != null && cause.getCause() != cause) {
+				cause = cause.getCause();
+				chain.append("; caused by ").append(cause.getClass().getSimpleName()).append(": ").append(cause.getMessage());
+			}
+			return chain.toString();
 		}
 
 	}
