@@ -37,6 +37,12 @@ final class EntryReader {
 
 	private static final Log logger = LogFactory.getLog(EntryReader.class);
 
+	/**
+	 * A checkpoint state key (hidden from handlers) that marks a stream whose handler completed it: if the stream
+	 * is announced again, the new run finishes at once unless entries were added after the completion.
+	 */
+	static final String COMPLETED = "stream-lease.completed";
+
 	private final StreamLeaseContainer container;
 
 	private final RedissonClient redisson;
@@ -167,6 +173,12 @@ final class EntryReader {
 				continue;
 			}
 			if (entries == null || entries.isEmpty()) {
+				if (stream.completedBefore) {
+					// announced again after it was completed, and nothing was added since: finish this run at once
+					stream.busy = true;
+					submit(stream, () -> complete(stream));
+					continue;
+				}
 				if (stream.dirty()) {
 					stream.busy = true;
 					submit(stream, () -> checkpoint(stream));
@@ -178,6 +190,7 @@ final class EntryReader {
 				List<StreamEntry> batch = new ArrayList<>(entries.size());
 				entries.forEach((id, fields) -> batch.add(new StreamEntry(stream.run.lease.name(), id.toString(), fields)));
 				stream.busy = true;
+				stream.completedBefore = false;
 				stream.active();
 				submit(stream, () -> process(stream, batch));
 				next = 0;
@@ -277,7 +290,9 @@ final class EntryReader {
 	private void complete(EntryRun stream) {
 		HandlerRun run = stream.run;
 		try {
-			run.lease.checkpoint(stream.position, stream.state.snapshot());
+			Map<String, String> state = stream.state.snapshot();
+			state.put(COMPLETED, "true");
+			run.lease.checkpoint(stream.position, state);
 			run.lease.done();
 		}
 		catch (LeaseLostException ex) {
@@ -325,11 +340,15 @@ final class EntryReader {
 
 		private long idleDelayNanos;
 
+		volatile boolean completedBefore;
+
 		EntryRun(HandlerRun run, RStream<String, String> data) {
 			this.run = run;
 			this.data = data;
 			this.position = run.lease.checkpoint().position();
-			this.state = new MapStreamState(run.lease.checkpoint().state());
+			Map<String, String> state = new LinkedHashMap<>(run.lease.checkpoint().state());
+			this.completedBefore = state.remove(COMPLETED) != null;
+			this.state = new MapStreamState(state);
 		}
 
 		boolean dirty() {

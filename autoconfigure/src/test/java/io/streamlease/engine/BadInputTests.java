@@ -126,6 +126,24 @@ class BadInputTests extends EngineTestSupport {
 		assertThat(redis.command("XLEN", keys().deadLetters())).isEqualTo(1L);
 	}
 
+	@Test
+	void infoWithOneMegabyteOfDataIsDeliveredIntactAndDeepNestingIsDeadLettered() {
+		Running consumer = start("c1");
+		String megabyte = "m".repeat(1_000_000);
+		producer().submit("large", Map.of("blob", megabyte));
+		String deep = "{\"a\":".repeat(5000) + "1" + "}".repeat(5000);
+		redis.command("XADD", keys().lbs(), "*", "lbs-input", "{\"DataStreamName\": \"deep\", \"Info\": " + deep + "}");
+		producer().submit("after", null);
+
+		await().atMost(10, TimeUnit.SECONDS).until(() -> consumer.added.containsKey("large") && consumer.added.containsKey("after"));
+		assertThat(consumer.added.get("large").info().get("blob")).isEqualTo(megabyte);
+		assertThat(consumer.added).doesNotContainKey("deep");
+		List<?> letters = (List<?>) redis.command("XRANGE", keys().deadLetters(), "-", "+");
+		assertThat(letters).hasSize(1);
+		assertThat(field(letters.get(0), "dead-letter.reason")).isEqualTo("invalid-json");
+		assertThat(field(letters.get(0), "dead-letter.detail")).containsIgnoringCase("nesting depth");
+	}
+
 	private static String field(Object entry, String name) {
 		List<?> fields = (List<?>) ((List<?>) entry).get(1);
 		for (int i = 0; i + 1 < fields.size(); i += 2) {
