@@ -1,0 +1,95 @@
+package io.streamlease.autoconfigure;
+
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.streamlease.engine.EngineState;
+import io.streamlease.engine.StreamLeaseClient;
+import io.streamlease.listener.StreamHandlerEndpointRegistry;
+import io.streamlease.listener.StreamLeaseContainer;
+import org.springframework.boot.health.contributor.AbstractHealthIndicator;
+import org.springframework.boot.health.contributor.Health;
+
+/**
+ * The health of the Stream Lease engines: UP with the consumer id and, per service, the engine's state, the
+ * number of held streams and the last successful renewal; DOWN with the reason when an engine terminated or
+ * cannot reach Redis. Credentials in failure messages are masked.
+ */
+public class StreamLeaseHealthIndicator extends AbstractHealthIndicator {
+
+	private final StreamHandlerEndpointRegistry registry;
+
+	private final String consumerId;
+
+	/**
+	 * @param registry the registry whose engines to report
+	 * @param consumerId the configured consumer id, shown until an engine exists; may be null
+	 */
+	public StreamLeaseHealthIndicator(StreamHandlerEndpointRegistry registry, String consumerId) {
+		super("Stream Lease health check failed");
+		this.registry = registry;
+		this.consumerId = consumerId;
+	}
+
+	@Override
+	protected void doHealthCheck(Health.Builder builder) {
+		String consumer = null;
+		Map<String, Object> services = new LinkedHashMap<>();
+		List<String> problems = new ArrayList<>();
+		for (StreamLeaseContainer container : this.registry.getContainers()) {
+			String service = container.getEndpoint().getService();
+			StreamLeaseClient engine = container.getEngine();
+			Map<String, Object> details = new LinkedHashMap<>();
+			if (engine == null) {
+				details.put("state", EngineState.NEW.name());
+				details.put("owned", 0);
+				services.put(service, details);
+				continue;
+			}
+			if (consumer == null) {
+				consumer = engine.id();
+			}
+			details.put("state", engine.state().name());
+			details.put("owned", engine.ownedStreams().size());
+			if (engine.lastRenewal() != null) {
+				details.put("lastRenewal", engine.lastRenewal().toString());
+			}
+			String problem = problem(engine);
+			if (problem != null) {
+				details.put("reason", problem);
+				problems.add("service '" + service + "': " + problem);
+			}
+			services.put(service, details);
+		}
+		if (consumer == null) {
+			consumer = this.consumerId;
+		}
+		if (consumer != null) {
+			builder.withDetail("consumerId", consumer);
+		}
+		builder.withDetail("services", services);
+		if (problems.isEmpty()) {
+			builder.up();
+		}
+		else {
+			builder.down().withDetail("reason", String.join("; ", problems));
+		}
+	}
+
+	private static String problem(StreamLeaseClient engine) {
+		if (engine.state() == EngineState.TERMINATED) {
+			return "the engine terminated: " + Redaction.redact(orUnknown(engine.terminationReason()));
+		}
+		if (!engine.isRedisReachable()) {
+			return "Redis is unreachable: " + Redaction.redact(orUnknown(engine.lastRedisFailure()));
+		}
+		return null;
+	}
+
+	private static String orUnknown(String text) {
+		return (text != null) ? text : "unknown";
+	}
+
+}

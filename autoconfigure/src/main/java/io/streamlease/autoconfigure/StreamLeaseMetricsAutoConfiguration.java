@@ -1,0 +1,30 @@
+package io.streamlease.autoconfigure;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.streamlease.listener.EngineMetricsFactory;
+import io.streamlease.listener.StreamHandlerEndpointRegistry;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * Auto-configuration of the Micrometer meters of Stream Lease (listed in {@link StreamLeaseMeters}): every engine
+ * reports to the application's {@link MeterRegistry}.
+ */
+@AutoConfiguration(after = StreamLeaseAutoConfiguration.class,
+		afterName = { "org.springframework.boot.micrometer.metrics.autoconfigure.MetricsAutoConfiguration",
+				"org.springframework.boot.micrometer.metrics.autoconfigure.CompositeMeterRegistryAutoConfiguration",
+				"org.springframework.boot.micrometer.metrics.autoconfigure.export.simple.SimpleMetricsExportAutoConfiguration" })
+@ConditionalOnClass(MeterRegistry.class)
+@ConditionalOnBean({ MeterRegistry.class, StreamHandlerEndpointRegistry.class })
+public final class StreamLeaseMetricsAutoConfiguration {
+
+	@Bean
+	@ConditionalOnMissingBean
+	EngineMetricsFactory streamLeaseEngineMetricsFactory(MeterRegistry meterRegistry) {
+		return new MicrometerEngineMetricsFactory(meterRegistry);
+	}
+
+}

@@ -1,0 +1,145 @@
+package io.streamlease.autoconfigure;
+
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import io.streamlease.LeasedStream;
+import io.streamlease.engine.EngineCounters;
+import io.streamlease.engine.EngineState;
+import io.streamlease.engine.StreamLeaseClient;
+import io.streamlease.listener.StreamHandlerEndpointRegistry;
+import io.streamlease.listener.StreamLeaseContainer;
+import org.springframework.boot.actuate.endpoint.OperationResponseBody;
+import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
+import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
+
+/**
+ * The {@code streams} actuator endpoint ({@code GET /actuator/streams}): per service, the engine's state, the
+ * handler, the data streams this consumer holds and what the engine has done since it started.
+ */
+@Endpoint(id = "streams")
+public class StreamsEndpoint {
+
+	private static final CountersDescriptor NO_COUNTERS = new CountersDescriptor(0, 0, 0, 0, 0, 0, 0);
+
+	private final StreamHandlerEndpointRegistry registry;
+
+	private final String consumerId;
+
+	/**
+	 * @param registry the registry whose engines to report
+	 * @param consumerId the configured consumer id, shown until an engine exists; may be null
+	 */
+	public StreamsEndpoint(StreamHandlerEndpointRegistry registry, String consumerId) {
+		this.registry = registry;
+		this.consumerId = consumerId;
+	}
+
+	@ReadOperation
+	public StreamsDescriptor streams() {
+		String consumer = null;
+		Map<String, ServiceDescriptor> services = new LinkedHashMap<>();
+		for (StreamLeaseContainer container : this.registry.getContainers()) {
+			StreamLeaseClient engine = container.getEngine();
+			if (consumer == null && engine != null) {
+				consumer = engine.id();
+			}
+			services.put(container.getEndpoint().getService(), describe(container, engine));
+		}
+		return new StreamsDescriptor((consumer != null) ? consumer : this.consumerId, services);
+	}
+
+	private static ServiceDescriptor describe(StreamLeaseContainer container, StreamLeaseClient engine) {
+		String handler = container.getEndpoint().getId();
+		String mode = container.getEndpoint().getMode().name().toLowerCase();
+		if (engine == null) {
+			return new ServiceDescriptor(EngineState.NEW.name(), handler, mode, null, List.of(), NO_COUNTERS, null,
+					null, true, null);
+		}
+		Set<String> running = new HashSet<>();
+		for (LeasedStream stream : container.runningStreams()) {
+			running.add(stream.name());
+		}
+		List<OwnedStreamDescriptor> owned = new ArrayList<>();
+		for (LeasedStream stream : engine.ownedStreams()) {
+			owned.add(new OwnedStreamDescriptor(stream.name(), stream.lbsEntryId(), stream.fencingToken(),
+					stream.recovered(), text(stream.acquiredAt()), running.contains(stream.name())));
+		}
+		owned.sort(Comparator.comparing(OwnedStreamDescriptor::stream));
+		EngineCounters counters = engine.counters();
+		return new ServiceDescriptor(engine.state().name(), handler, mode, engine.id(), owned,
+				new CountersDescriptor(counters.added(), counters.claimed(), counters.completed(), counters.disowned(),
+						counters.handedOff(), counters.deadLettered(), counters.duplicates()),
+				(engine.state() == EngineState.NEW) ? null : engine.lbsPending(), text(engine.lastRenewal()),
+				engine.isRedisReachable(), Redaction.redact(engine.terminationReason()));
+	}
+
+	private static String text(Instant instant) {
+		return (instant != null) ? instant.toString() : null;
+	}
+
+	/**
+	 * The endpoint's response.
+	 *
+	 * @param consumerId the consumer id of this instance
+	 * @param services per service
+	 */
+	public record StreamsDescriptor(String consumerId, Map<String, ServiceDescriptor> services)
+			implements OperationResponseBody {
+	}
+
+	/**
+	 * One service.
+	 *
+	 * @param state the engine's lifecycle state ({@code NEW} until it starts)
+	 * @param handler the id of the @StreamHandler endpoint
+	 * @param mode {@code stream} or {@code entry}
+	 * @param consumerId the consumer id of the engine, null before it starts
+	 * @param owned the data streams held now, by name
+	 * @param counters what the engine has done since it started
+	 * @param lbsPending LBS entries pending in the group at the last sweep, null before the engine starts
+	 * @param lastRenewal when the last renewal tick succeeded (ISO-8601), null before the engine starts
+	 * @param redisReachable whether the last call to Redis succeeded
+	 * @param terminationReason why the engine terminated, null while it runs
+	 */
+	public record ServiceDescriptor(String state, String handler, String mode, String consumerId,
+			List<OwnedStreamDescriptor> owned, CountersDescriptor counters, Long lbsPending, String lastRenewal,
+			boolean redisReachable, String terminationReason) {
+	}
+
+	/**
+	 * One held data stream.
+	 *
+	 * @param stream the data stream's name
+	 * @param lbsId the id of the LBS entry that announced it
+	 * @param fencingToken the fencing token of this acquisition
+	 * @param recovered whether another consumer held it before
+	 * @param acquiredAt when this consumer acquired the lease (ISO-8601)
+	 * @param handlerRunning whether a handler run of the stream is in progress (false while it waits for a retry)
+	 */
+	public record OwnedStreamDescriptor(String stream, String lbsId, long fencingToken, boolean recovered,
+			String acquiredAt, boolean handlerRunning) {
+	}
+
+	/**
+	 * What an engine has done since it started.
+	 *
+	 * @param added streams assigned from the LBS
+	 * @param claimed streams claimed after a peer's lease lapsed or was handed off
+	 * @param completed streams finished (done)
+	 * @param disowned leases lost while held
+	 * @param handedOff leases handed off at close
+	 * @param deadLettered LBS entries moved to the dead-letter stream
+	 * @param duplicates LBS entries that arrived for a stream already held
+	 */
+	public record CountersDescriptor(long added, long claimed, long completed, long disowned, long handedOff,
+			long deadLettered, long duplicates) {
+	}
+
+}
