@@ -6,6 +6,8 @@ import java.util.List;
 import java.util.Map;
 
 import io.streamlease.StreamHandler;
+import io.streamlease.engine.EngineSettings;
+import io.streamlease.engine.InvalidSettingException;
 import io.streamlease.listener.StreamHandlerEndpoint;
 import io.streamlease.listener.StreamHandlerEndpointRegistry;
 import org.springframework.aop.support.AopUtils;
@@ -86,6 +88,14 @@ public class StreamHandlerAnnotationBeanPostProcessor
 	private String service(Found handler) {
 		String declared = this.environment.resolveRequiredPlaceholders(handler.annotation().service());
 		if (StringUtils.hasText(declared)) {
+			try {
+				EngineSettings.builder(declared, "check").build();
+			}
+			catch (InvalidSettingException ex) {
+				throw new IllegalStateException("@StreamHandler(service = \"" + handler.annotation().service() + "\") on "
+						+ handler.method().getDeclaringClass().getSimpleName() + "." + handler.method().getName()
+						+ "() names an invalid service: " + ex.getMessage(), ex);
+			}
 			return declared;
 		}
 		String configured = this.environment.getProperty("stream-lease.service-name",

@@ -3,6 +3,7 @@ package io.streamlease.autoconfigure;
 import java.time.Duration;
 import java.util.List;
 
+import io.streamlease.StreamLeaseException;
 import org.springframework.beans.factory.BeanFactory;
 import org.springframework.boot.data.redis.autoconfigure.DataRedisConnectionDetails;
 
@@ -34,17 +35,21 @@ final class ConnectionDetailsRedisConnection {
 			DataRedisConnectionDetails.Sentinel sentinel = details.getSentinel();
 			return new RedisConnection(nodes(sentinel.getNodes()), RedisConnection.Mode.SENTINEL, sentinel.getMaster(),
 					details.getUsername(), details.getPassword(), sentinel.getDatabase(), ssl, details.getSslBundle(),
-					timeout, connectTimeout, clientName);
+					timeout, connectTimeout, clientName, sentinel.getUsername(), sentinel.getPassword());
 		}
 		if (details.getCluster() != null) {
 			return new RedisConnection(nodes(details.getCluster().getNodes()), RedisConnection.Mode.CLUSTER, null,
 					details.getUsername(), details.getPassword(), 0, ssl, details.getSslBundle(), timeout, connectTimeout,
-					clientName);
+					clientName, null, null);
+		}
+		if (details.getMasterReplica() != null) {
+			throw new StreamLeaseException("The Redis connection details describe a master/replica setup, which Stream Lease "
+					+ "cannot build a client for: define a RedissonClient bean (useMasterSlaveServers) for the engine");
 		}
 		DataRedisConnectionDetails.Standalone standalone = details.getStandalone();
 		return new RedisConnection(List.of(standalone.getHost() + ":" + standalone.getPort()),
 				RedisConnection.Mode.STANDALONE, null, details.getUsername(), details.getPassword(),
-				standalone.getDatabase(), ssl, details.getSslBundle(), timeout, connectTimeout, clientName);
+				standalone.getDatabase(), ssl, details.getSslBundle(), timeout, connectTimeout, clientName, null, null);
 	}
 
 	private static List<String> nodes(List<DataRedisConnectionDetails.Node> nodes) {

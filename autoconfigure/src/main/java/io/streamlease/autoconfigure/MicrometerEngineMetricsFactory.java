@@ -36,7 +36,7 @@ final class MicrometerEngineMetricsFactory implements EngineMetricsFactory {
 		AtomicReference<Supplier<StreamLeaseClient>> engine = new AtomicReference<>();
 		Gauge.builder(StreamLeaseMeters.OWNED, engine, (reference) -> {
 			StreamLeaseClient client = current(reference);
-			return (client != null) ? client.ownedStreams().size() : 0;
+			return (client != null) ? client.ownedCount() : 0;
 		})
 			.description("Data streams this consumer holds")
 			.tag(StreamLeaseMeters.SERVICE, service)

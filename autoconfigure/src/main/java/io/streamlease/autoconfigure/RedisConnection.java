@@ -7,6 +7,7 @@ import java.util.List;
 
 import org.redisson.config.BaseConfig;
 import org.redisson.config.Config;
+import org.redisson.config.SentinelServersConfig;
 import org.springframework.boot.ssl.SslBundle;
 import org.springframework.util.StringUtils;
 
@@ -25,9 +26,12 @@ import org.springframework.util.StringUtils;
  * @param timeout the command timeout, or null for the default
  * @param connectTimeout the connect timeout, or null for the default
  * @param clientName the client name, or null
+ * @param sentinelUsername the user of the sentinels, or null
+ * @param sentinelPassword the password of the sentinels, or null
  */
 record RedisConnection(List<String> nodes, Mode mode, String sentinelMaster, String username, String password,
-		int database, boolean ssl, SslBundle sslBundle, Duration timeout, Duration connectTimeout, String clientName) {
+		int database, boolean ssl, SslBundle sslBundle, Duration timeout, Duration connectTimeout, String clientName,
+		String sentinelUsername, String sentinelPassword) {
 
 	enum Mode {
 
@@ -87,14 +91,14 @@ record RedisConnection(List<String> nodes, Mode mode, String sentinelMaster, Str
 		if (properties.sentinel() != null && StringUtils.hasText(properties.sentinel().master())) {
 			return new RedisConnection(properties.sentinel().nodes(), Mode.SENTINEL, properties.sentinel().master(),
 					username, password, database, ssl, bundle, properties.timeout(), properties.connectTimeout(),
-					properties.clientName());
+					properties.clientName(), properties.sentinel().username(), properties.sentinel().password());
 		}
 		if (properties.cluster() != null && properties.cluster().nodes() != null && !properties.cluster().nodes().isEmpty()) {
 			return new RedisConnection(properties.cluster().nodes(), Mode.CLUSTER, null, username, password, 0, ssl,
-					bundle, properties.timeout(), properties.connectTimeout(), properties.clientName());
+					bundle, properties.timeout(), properties.connectTimeout(), properties.clientName(), null, null);
 		}
 		return new RedisConnection(List.of(host + ":" + port), Mode.STANDALONE, null, username, password, database, ssl,
-				bundle, properties.timeout(), properties.connectTimeout(), properties.clientName());
+				bundle, properties.timeout(), properties.connectTimeout(), properties.clientName(), null, null);
 	}
 
 	/**
@@ -112,11 +116,20 @@ record RedisConnection(List<String> nodes, Mode mode, String sentinelMaster, Str
 		int timeout = (int) ((this.timeout != null) ? this.timeout : defaultTimeout).toMillis();
 		BaseConfig<?> base = switch (this.mode) {
 			case CLUSTER -> config.useClusterServers().addNodeAddress(addresses());
-			case SENTINEL -> config.useSentinelServers()
-				.setMasterName(this.sentinelMaster)
-				.setDatabase(this.database)
-				.addSentinelAddress(addresses())
-				.setCheckSentinelsList(false);
+			case SENTINEL -> {
+				SentinelServersConfig sentinel = config.useSentinelServers()
+					.setMasterName(this.sentinelMaster)
+					.setDatabase(this.database)
+					.addSentinelAddress(addresses())
+					.setCheckSentinelsList(false);
+				if (StringUtils.hasText(this.sentinelUsername)) {
+					sentinel.setSentinelUsername(this.sentinelUsername);
+				}
+				if (StringUtils.hasText(this.sentinelPassword)) {
+					sentinel.setSentinelPassword(this.sentinelPassword);
+				}
+				yield sentinel;
+			}
 			case STANDALONE -> config.useSingleServer().setAddress(addresses()[0]).setDatabase(this.database);
 		};
 		base.setTimeout(timeout).setRetryAttempts(0);
@@ -124,10 +137,10 @@ record RedisConnection(List<String> nodes, Mode mode, String sentinelMaster, Str
 			base.setConnectTimeout((int) this.connectTimeout.toMillis());
 		}
 		if (StringUtils.hasText(this.username)) {
-			base.setUsername(this.username);
+			config.setUsername(this.username);
 		}
 		if (StringUtils.hasText(this.password)) {
-			base.setPassword(this.password);
+			config.setPassword(this.password);
 		}
 		if (StringUtils.hasText(this.clientName)) {
 			base.setClientName(this.clientName);

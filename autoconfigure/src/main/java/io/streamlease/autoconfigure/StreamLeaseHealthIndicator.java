@@ -52,7 +52,7 @@ public class StreamLeaseHealthIndicator extends AbstractHealthIndicator {
 				consumer = engine.id();
 			}
 			details.put("state", engine.state().name());
-			details.put("owned", engine.ownedStreams().size());
+			details.put("owned", engine.ownedCount());
 			if (engine.lastRenewal() != null) {
 				details.put("lastRenewal", engine.lastRenewal().toString());
 			}

@@ -370,6 +370,13 @@ public final class StreamLeaseClient implements AutoCloseable {
 	}
 
 	/**
+	 * How many streams this consumer holds now (cheaper than {@link #ownedStreams()}).
+	 */
+	public int ownedCount() {
+		return this.leases.size();
+	}
+
+	/**
 	 * The lifecycle state.
 	 */
 	public EngineState state() {

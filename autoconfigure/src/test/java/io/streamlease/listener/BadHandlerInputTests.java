@@ -90,6 +90,23 @@ class BadHandlerInputTests {
 		});
 	}
 
+	@Test
+	void aHandlerNamingAnInvalidServiceFailsStartupNamingTheMethod() {
+		runner("valid").withBean(InvalidService.class).run((context) -> {
+			assertThat(context).hasFailed();
+			assertThat(context.getStartupFailure()).hasMessageContaining("InvalidService.handle()")
+				.hasMessageContaining("service-name is 'a{b}'");
+		});
+	}
+
+	static class InvalidService {
+
+		@StreamHandler(service = "a{b}")
+		void handle(LeasedStream stream) {
+		}
+
+	}
+
 	static class Stuck {
 
 		final List<String> started = new CopyOnWriteArrayList<>();
