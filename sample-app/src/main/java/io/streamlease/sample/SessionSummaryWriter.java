@@ -1,0 +1,88 @@
+package io.streamlease.sample;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import org.redisson.api.RScript;
+import org.redisson.api.RedissonClient;
+import org.redisson.client.codec.StringCodec;
+import org.springframework.stereotype.Component;
+
+/**
+ * Writes the summary of a session, {@code summary:<stream>}, with a compare-token write: the hash keeps the fencing
+ * token of its last writer, and a write with a smaller token is refused (see {@code write-summary.lua}). This is the
+ * pattern to copy for any write a handler makes outside Stream Lease's own keys: a consumer that lost its lease
+ * during a pause cannot overwrite what the stream's newer owner wrote.
+ */
+@Component
+public class SessionSummaryWriter {
+
+	/** The field that holds the fencing token of the last writer. */
+	public static final String FENCING_TOKEN = "fencingToken";
+
+	private static final String SCRIPT = load("write-summary.lua");
+
+	private final RedissonClient redisson;
+
+	/**
+	 * @param redisson the client to write with: the application's own, or the one Stream Lease builds from
+	 * {@code spring.data.redis.*} when the application has none
+	 */
+	public SessionSummaryWriter(RedissonClient redisson) {
+		this.redisson = redisson;
+	}
+
+	/**
+	 * The key of the summary of a session.
+	 */
+	public static String key(String stream) {
+		return "summary:" + stream;
+	}
+
+	/**
+	 * Writes the fields and the token to the summary of a session, unless it already carries a greater token.
+	 * @param stream the session's data stream
+	 * @param fencingToken the writer's fencing token ({@code LeasedStream.fencingToken()})
+	 * @param fields the fields to set
+	 * @return whether it was written, and the token the summary carries now
+	 */
+	public Result write(String stream, long fencingToken, Map<String, String> fields) {
+		List<Object> args = new ArrayList<>(1 + 2 * fields.size());
+		args.add(Long.toString(fencingToken));
+		fields.forEach((field, value) -> {
+			args.add(field);
+			args.add(value);
+		});
+		// eval runs the script by its SHA once Redisson has loaded it (its script cache is on by default)
+		List<Object> reply = this.redisson.getScript(StringCodec.INSTANCE)
+			.eval(RScript.Mode.READ_WRITE, SCRIPT, RScript.ReturnType.LIST, List.of(key(stream)), args.toArray());
+		return new Result(((Number) reply.get(0)).longValue() == 1, Long.parseLong(reply.get(1).toString()));
+	}
+
+	/**
+	 * The outcome of a compare-token write.
+	 *
+	 * @param written whether the fields were written
+	 * @param storedToken the token the summary carries now: the writer's when written, the newer owner's when not
+	 */
+	public record Result(boolean written, long storedToken) {
+	}
+
+	private static String load(String name) {
+		try (InputStream in = SessionSummaryWriter.class.getResourceAsStream(name)) {
+			if (in == null) {
+				throw new IllegalStateException("Script " + name + " is missing from the class path");
+			}
+			return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException("Could not read script " + name, ex);
+		}
+	}
+
+}
