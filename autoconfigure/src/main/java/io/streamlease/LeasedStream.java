@@ -26,6 +26,11 @@ public interface LeasedStream {
 	String lbsEntryId();
 
 	/**
+	 * The consumer id of this instance: the holder of the lease.
+	 */
+	String consumerId();
+
+	/**
 	 * The {@code Info} object of the LBS entry, empty when the producer sent none.
 	 */
 	Map<String, Object> info();

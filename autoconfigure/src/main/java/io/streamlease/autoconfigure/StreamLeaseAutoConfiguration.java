@@ -24,7 +24,6 @@ import org.springframework.boot.context.properties.bind.Binder;
 import org.springframework.boot.ssl.SslBundles;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.annotation.Bean;
-import org.springframework.context.annotation.Configuration;
 import org.springframework.core.env.Environment;
 import org.springframework.messaging.handler.annotation.support.DefaultMessageHandlerMethodFactory;
 import org.springframework.messaging.handler.annotation.support.MessageHandlerMethodFactory;
@@ -32,8 +31,8 @@ import org.springframework.util.ClassUtils;
 
 /**
  * Auto-configuration of Stream Lease: the engine's Redisson client (the application's own, or one built from
- * Spring Boot's standard Redis settings; the application's {@code RedisConnectionFactory} is left alone), the
- * @StreamHandler registry and the producer template.
+ * Spring Boot's standard Redis settings and kept to Stream Lease; the application's {@code RedisConnectionFactory}
+ * and {@code RedissonClient} beans are left alone), the @StreamHandler registry and the producer template.
  */
 @AutoConfiguration(afterName = { "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration",
 		"org.redisson.spring.starter.RedissonAutoConfigurationV2", "org.redisson.spring.starter.RedissonAutoConfiguration" })
@@ -64,8 +63,9 @@ public final class StreamLeaseAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	StreamLeaseEngineFactory streamLeaseEngineFactory(RedissonClient redisson, StreamLeasePropertiesMapper mapper,
+	StreamLeaseEngineFactory streamLeaseEngineFactory(StreamLeaseRedis redis, StreamLeasePropertiesMapper mapper,
 			ObjectProvider<EngineMetricsFactory> metrics) {
+		RedissonClient redisson = redis.getClient();
 		return (service) -> {
 			EngineMetricsFactory metricsFactory = metrics.getIfAvailable();
 			AtomicReference<StreamLeaseClient> engine = new AtomicReference<>();
@@ -79,56 +79,52 @@ public final class StreamLeaseAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	StreamHandlerEndpointRegistry streamHandlerEndpointRegistry(StreamLeaseEngineFactory engineFactory,
-			StreamLeasePropertiesMapper mapper, RedissonClient redisson, ApplicationEventPublisher publisher) {
-		return new StreamHandlerEndpointRegistry(engineFactory, mapper.containerSettings(), redisson, publisher);
+			StreamLeasePropertiesMapper mapper, StreamLeaseRedis redis, ApplicationEventPublisher publisher) {
+		return new StreamHandlerEndpointRegistry(engineFactory, mapper.containerSettings(), redis.getClient(), publisher);
 	}
 
 	@Bean
 	@ConditionalOnMissingBean
-	StreamLeaseTemplate streamLeaseTemplate(RedissonClient redisson, StreamLeasePropertiesMapper mapper) {
-		return new StreamLeaseTemplate(redisson, mapper.defaultService());
+	StreamLeaseTemplate streamLeaseTemplate(StreamLeaseRedis redis, StreamLeasePropertiesMapper mapper) {
+		return new StreamLeaseTemplate(redis.getClient(), mapper.defaultService());
 	}
 
-	/**
-	 * The engine's Redisson client, when the application has none.
-	 */
-	@Configuration(proxyBeanMethods = false)
-	@ConditionalOnMissingBean(RedissonClient.class)
-	static class RedissonClientConfiguration {
-
-		@Bean(destroyMethod = "shutdown")
-		RedissonClient streamLeaseRedissonClient(Environment environment, StreamLeaseProperties properties,
-				ObjectProvider<SslBundles> sslBundles, BeanFactory beanFactory) {
-			RedisConnection.Properties bound = Binder.get(environment)
-				.bind("spring.data.redis", RedisConnection.Properties.class)
-				.orElse(null);
-			RedisConnection connection = null;
-			if (ClassUtils.isPresent(CONNECTION_DETAILS_CLASS, getClass().getClassLoader())) {
-				connection = ConnectionDetailsRedisConnection.find(beanFactory, bound);
-			}
-			if (connection == null) {
-				connection = RedisConnection.fromProperties(bound, (name) -> sslBundles.getObject().getBundle(name));
-			}
-			try {
-				return Redisson.create(connection.toRedissonConfig(properties.getHbInterval()));
-			}
-			catch (RuntimeException ex) {
-				throw new StreamLeaseException("Stream Lease could not connect to Redis (" + connection + "): "
-						+ rootCause(ex) + ". Check the spring.data.redis.* settings (host, port, ssl, username, password), "
-						+ "or define a RedissonClient bean.", ex);
-			}
+	@Bean
+	@ConditionalOnMissingBean
+	StreamLeaseRedis streamLeaseRedis(ObjectProvider<RedissonClient> application, Environment environment,
+			StreamLeaseProperties properties, ObjectProvider<SslBundles> sslBundles, BeanFactory beanFactory) {
+		RedissonClient own = application.getIfUnique();
+		if (own != null) {
+			return StreamLeaseRedis.shared(own);
 		}
-
-		private static String rootCause(Throwable failure) {
-			Throwable cause = failure;
-			StringBuilder chain = new StringBuilder(String.valueOf(failure.getMessage()));
-			while (cause.getCause() != null && cause.getCause() != cause) {
-				cause = cause.getCause();
-				chain.append("; caused by ").append(cause.getClass().getSimpleName()).append(": ").append(cause.getMessage());
-			}
-			return chain.toString();
+		RedisConnection.Properties bound = Binder.get(environment)
+			.bind("spring.data.redis", RedisConnection.Properties.class)
+			.orElse(null);
+		RedisConnection connection = null;
+		if (ClassUtils.isPresent(CONNECTION_DETAILS_CLASS, getClass().getClassLoader())) {
+			connection = ConnectionDetailsRedisConnection.find(beanFactory, bound);
 		}
+		if (connection == null) {
+			connection = RedisConnection.fromProperties(bound, (name) -> sslBundles.getObject().getBundle(name));
+		}
+		try {
+			return StreamLeaseRedis.owned(Redisson.create(connection.toRedissonConfig(properties.getHbInterval())));
+		}
+		catch (RuntimeException ex) {
+			throw new StreamLeaseException("Stream Lease could not connect to Redis (" + connection + "): "
+					+ rootCause(ex) + ". Check the spring.data.redis.* settings (host, port, ssl, username, password), "
+					+ "or define a RedissonClient bean.", ex);
+		}
+	}
 
+	private static String rootCause(Throwable failure) {
+		Throwable cause = failure;
+		StringBuilder chain = new StringBuilder(String.valueOf(failure.getMessage()));
+		while (cause.getCause() != null && cause.getCause() != cause) {
+			cause = cause.getCause();
+			chain.append("; caused by ").append(cause.getClass().getSimpleName()).append(": ").append(cause.getMessage());
+		}
+		return chain.toString();
 	}
 
 }

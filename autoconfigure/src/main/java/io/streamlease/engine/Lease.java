@@ -74,6 +74,11 @@ final class Lease implements LeasedStream {
 	}
 
 	@Override
+	public String consumerId() {
+		return this.client.id();
+	}
+
+	@Override
 	public Map<String, Object> info() {
 		return this.info;
 	}

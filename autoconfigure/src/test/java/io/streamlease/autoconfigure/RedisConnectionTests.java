@@ -243,7 +243,7 @@ class RedisConnectionTests {
 				"spring.data.redis.password=" + PASSWORD)
 			.run((context) -> {
 				assertThat(context).hasNotFailed();
-				context.getBean(RedissonClient.class).getBucket("password:probe", StringCodec.INSTANCE).set("ok");
+				context.getBean(StreamLeaseRedis.class).getClient().getBucket("password:probe", StringCodec.INSTANCE).set("ok");
 				assertThat(redis.command("GET", "password:probe")).isEqualTo("ok");
 			});
 	}
@@ -253,7 +253,7 @@ class RedisConnectionTests {
 		runner().withPropertyValues("spring.data.redis.url=redis://app:app-pass@127.0.0.1:" + redis.port() + "/2")
 			.run((context) -> {
 				assertThat(context).hasNotFailed();
-				context.getBean(RedissonClient.class).getBucket("acl:probe", StringCodec.INSTANCE).set("ok");
+				context.getBean(StreamLeaseRedis.class).getClient().getBucket("acl:probe", StringCodec.INSTANCE).set("ok");
 				assertThat(redis.command("INFO", "keyspace").toString()).contains("db2:keys=1");
 				assertThat(redis.command("ACL", "LOG").toString()).doesNotContain("app-pass");
 			});

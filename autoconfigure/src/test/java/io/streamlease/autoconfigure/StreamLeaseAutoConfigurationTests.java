@@ -92,7 +92,7 @@ class StreamLeaseAutoConfigurationTests {
 	// ---- defaults
 
 	@Test
-	void createsTheRegistryTemplateEngineFactoryHandlerMethodFactoryAndARedissonClient() {
+	void createsTheRegistryTemplateEngineFactoryHandlerMethodFactoryAndAClientKeptToItself() {
 		RedissonClient[] created = new RedissonClient[1];
 		this.runner.run((context) -> {
 			assertThat(context).hasNotFailed();
@@ -101,13 +101,14 @@ class StreamLeaseAutoConfigurationTests {
 				.hasSingleBean(StreamLeaseEngineFactory.class)
 				.hasSingleBean(StreamHandlerAnnotationBeanPostProcessor.class)
 				.hasSingleBean(StreamLeaseProperties.class)
-				.hasSingleBean(RedissonClient.class)
-				.hasBean("streamLeaseRedissonClient")
+				.hasSingleBean(StreamLeaseRedis.class)
+				.doesNotHaveBean(RedissonClient.class)
 				.doesNotHaveBean(EngineMetricsFactory.class);
+			assertThat(context.getBean(StreamLeaseRedis.class).isOwned()).isTrue();
 			assertThat(context.getBean(StreamHandlerAnnotationBeanPostProcessor.HANDLER_METHOD_FACTORY_BEAN_NAME))
 				.isInstanceOf(MessageHandlerMethodFactory.class);
 			assertThat(context.getBean(StreamLeaseTemplate.class).getDefaultService()).isEqualTo("orders");
-			created[0] = context.getBean(RedissonClient.class);
+			created[0] = context.getBean(StreamLeaseRedis.class).getClient();
 			created[0].getBucket("defaults:probe", StringCodec.INSTANCE).set("written by the engine's client");
 			assertThat(redis.command("EXISTS", "defaults:probe")).isEqualTo(1L);
 		});
@@ -401,8 +402,9 @@ class StreamLeaseAutoConfigurationTests {
 			.withBean("applicationRedisson", RedissonClient.class, () -> applicationRedisson)
 			.run((context) -> {
 				assertThat(context).hasNotFailed();
-				assertThat(context).hasSingleBean(RedissonClient.class).doesNotHaveBean("streamLeaseRedissonClient");
-				assertThat(context.getBean(RedissonClient.class)).isSameAs(applicationRedisson);
+				assertThat(context).hasSingleBean(RedissonClient.class);
+				assertThat(context.getBean(StreamLeaseRedis.class).getClient()).isSameAs(applicationRedisson);
+				assertThat(context.getBean(StreamLeaseRedis.class).isOwned()).isFalse();
 				context.getBean(StreamLeaseTemplate.class).submit("s-user-client", Map.of());
 				assertThat(redis.command("XLEN", "orders-input")).isEqualTo(1L);
 			});
@@ -452,7 +454,7 @@ class StreamLeaseAutoConfigurationTests {
 			.run((context) -> assertThat(context).hasNotFailed()
 				.doesNotHaveBean(StreamLeaseProperties.class)
 				.doesNotHaveBean(StreamHandlerEndpointRegistry.class)
-				.doesNotHaveBean(RedissonClient.class));
+				.doesNotHaveBean(StreamLeaseRedis.class));
 	}
 
 	@Test
@@ -463,7 +465,7 @@ class StreamLeaseAutoConfigurationTests {
 				.doesNotHaveBean(StreamHandlerEndpointRegistry.class)
 				.doesNotHaveBean(StreamLeaseTemplate.class)
 				.doesNotHaveBean(StreamLeaseEngineFactory.class)
-				.doesNotHaveBean(RedissonClient.class)
+				.doesNotHaveBean(StreamLeaseRedis.class)
 				.doesNotHaveBean(StreamHandlerAnnotationBeanPostProcessor.class));
 	}
 
@@ -475,7 +477,7 @@ class StreamLeaseAutoConfigurationTests {
 			assertThat(context).hasNotFailed();
 			assertThat(context.getBeanNamesForType(RedisConnectionFactory.class)).containsExactly("redisConnectionFactory");
 			assertThat(context.getBean(RedisConnectionFactory.class)).isInstanceOf(LettuceConnectionFactory.class);
-			assertThat(context).hasSingleBean(RedissonClient.class).hasBean("streamLeaseRedissonClient");
+			assertThat(context).doesNotHaveBean(RedissonClient.class).hasSingleBean(StreamLeaseRedis.class);
 			try (RedisConnection connection = context.getBean(RedisConnectionFactory.class).getConnection()) {
 				assertThat(connection.ping()).isEqualTo("PONG");
 			}
@@ -497,7 +499,7 @@ class StreamLeaseAutoConfigurationTests {
 			.withBean(DataRedisConnectionDetails.class, () -> details)
 			.run((context) -> {
 				assertThat(context).hasNotFailed();
-				context.getBean(RedissonClient.class).getBucket("details:probe", StringCodec.INSTANCE).set("via connection details");
+				context.getBean(StreamLeaseRedis.class).getClient().getBucket("details:probe", StringCodec.INSTANCE).set("via connection details");
 				assertThat(redis.command("GET", "details:probe")).isEqualTo("via connection details");
 			});
 	}

@@ -8,6 +8,7 @@ import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
+import io.streamlease.autoconfigure.StreamLeaseRedis;
 import io.streamlease.core.StreamLeaseTemplate;
 import io.streamlease.listener.StreamHandlerEndpointRegistry;
 import org.redisson.api.RBatch;
@@ -45,8 +46,8 @@ public class DemoSessionProducer implements SmartLifecycle {
 
 	private final AtomicLong produced = new AtomicLong();
 
-	public DemoSessionProducer(RedissonClient redisson, StreamLeaseTemplate template, SampleProperties properties) {
-		this.redisson = redisson;
+	public DemoSessionProducer(StreamLeaseRedis redis, StreamLeaseTemplate template, SampleProperties properties) {
+		this.redisson = redis.getClient();
 		this.template = template;
 		this.properties = properties.getProducer();
 		validate(this.properties);

@@ -8,11 +8,8 @@ import io.streamlease.LeasedStream;
 import io.streamlease.StreamEntry;
 import io.streamlease.StreamHandler;
 import io.streamlease.StreamState;
-import io.streamlease.listener.StreamHandlerEndpointRegistry;
-import io.streamlease.listener.StreamLeaseContainer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.stereotype.Component;
 
 /**
@@ -52,13 +49,9 @@ public class SessionHandler {
 
 	private final Duration processingDelay;
 
-	private final ObjectProvider<StreamHandlerEndpointRegistry> registry;
-
-	public SessionHandler(SessionSummaryWriter summaries, SampleProperties properties,
-			ObjectProvider<StreamHandlerEndpointRegistry> registry) {
+	public SessionHandler(SessionSummaryWriter summaries, SampleProperties properties) {
 		this.summaries = summaries;
 		this.processingDelay = properties.getProcessingDelay();
-		this.registry = registry;
 	}
 
 	/**
@@ -96,7 +89,7 @@ public class SessionHandler {
 		summary.put(EVENTS, Long.toString(events));
 		summary.put(AMOUNT, Long.toString(amount));
 		summary.put(SKIPPED, Long.toString(skipped));
-		summary.put("consumer", consumerId());
+		summary.put("consumer", stream.consumerId());
 		SessionSummaryWriter.Result result = this.summaries.write(entry.stream(), stream.fencingToken(), summary);
 		if (result.written()) {
 			logger.info("Session '{}' finished: {} events, amount {}, {} skipped, fencing token {}, recovered {}",
@@ -127,22 +120,6 @@ public class SessionHandler {
 		catch (NumberFormatException ex) {
 			return null;
 		}
-	}
-
-	/**
-	 * The consumer id of this instance for the sessions service (stream-lease.consumer-id, by default POD_NAME,
-	 * POD_IP or host, pid and a random suffix), as the running engine reports it.
-	 */
-	private String consumerId() {
-		StreamHandlerEndpointRegistry handlers = this.registry.getIfAvailable();
-		if (handlers != null) {
-			for (StreamLeaseContainer container : handlers.getContainers()) {
-				if (container.getEndpoint().getBean() == this && container.getEngine() != null) {
-					return container.getEngine().id();
-				}
-			}
-		}
-		return "unknown";
 	}
 
 }

@@ -8,9 +8,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import io.streamlease.autoconfigure.StreamLeaseRedis;
 import org.redisson.api.RScript;
 import org.redisson.api.RedissonClient;
 import org.redisson.client.codec.StringCodec;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.stereotype.Component;
 
 /**
@@ -30,8 +32,16 @@ public class SessionSummaryWriter {
 	private final RedissonClient redisson;
 
 	/**
-	 * @param redisson the client to write with: the application's own, or the one Stream Lease builds from
-	 * {@code spring.data.redis.*} when the application has none
+	 * @param redis the client Stream Lease uses: built from {@code spring.data.redis.*} (an application with a
+	 * {@code RedissonClient} bean of its own would inject that instead, and Stream Lease would use it too)
+	 */
+	@Autowired
+	public SessionSummaryWriter(StreamLeaseRedis redis) {
+		this(redis.getClient());
+	}
+
+	/**
+	 * @param redisson the client to write with
 	 */
 	public SessionSummaryWriter(RedissonClient redisson) {
 		this.redisson = redisson;

@@ -1,5 +1,6 @@
 package io.streamlease.sample;
 
+import io.streamlease.autoconfigure.StreamLeaseRedis;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -36,7 +37,7 @@ class EmbeddedRedisModeTests {
 			assertThat(context.getBean(DemoSessionProducer.class).isRunning()).isTrue();
 
 			// the demo sessions are processed and summarised exactly
-			RedissonClient redisson = context.getBean(RedissonClient.class);
+			RedissonClient redisson = context.getBean(StreamLeaseRedis.class).getClient();
 			await().atMost(Duration.ofSeconds(20))
 				.until(() -> redisson.getKeys().getKeysStreamByPattern("summary:*").limit(3).count() == 3);
 			redisson.getKeys().getKeysStreamByPattern("summary:*").limit(3).forEach((key) -> {
