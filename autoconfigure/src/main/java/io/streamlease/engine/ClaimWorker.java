@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
@@ -36,6 +37,9 @@ final class ClaimWorker implements Runnable {
 	private final BlockingQueue<String> keyspaceQueue;
 
 	private final Map<String, Waiting> waiting = new LinkedHashMap<>();
+
+	/** Released by the detectors after they queue candidates, so that the worker wakes at once. */
+	private final Semaphore arrivals = new Semaphore(0);
 
 	private record Waiting(ClaimCandidate candidate, long dueNanos) {
 	}
@@ -80,11 +84,11 @@ final class ClaimWorker implements Runnable {
 		for (Waiting entry : this.waiting.values()) {
 			waitNanos = Math.min(waitNanos, Math.max(0, entry.dueNanos() - now));
 		}
-		List<ClaimCandidate> found = new ArrayList<>();
-		ClaimCandidate first = this.brokerInput.poll(Math.max(waitNanos, 1_000_000), TimeUnit.NANOSECONDS);
-		if (first != null) {
-			found.add(first);
+		if (this.brokerInput.isEmpty() && this.keyspaceQueue.isEmpty()) {
+			this.arrivals.tryAcquire(Math.max(waitNanos, 1_000_000), TimeUnit.NANOSECONDS);
 		}
+		this.arrivals.drainPermits();
+		List<ClaimCandidate> found = new ArrayList<>();
 		this.brokerInput.drainTo(found, 1000);
 		List<String> expired = new ArrayList<>();
 		this.keyspaceQueue.drainTo(expired, 1000);
@@ -137,6 +141,13 @@ final class ClaimWorker implements Runnable {
 			this.client.claimBatch(requests.subList(from, to), true);
 			from = to;
 		}
+	}
+
+	/**
+	 * Wakes the worker: candidates were queued.
+	 */
+	void wake() {
+		this.arrivals.release();
 	}
 
 	/**

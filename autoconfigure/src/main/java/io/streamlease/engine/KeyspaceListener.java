@@ -34,18 +34,22 @@ final class KeyspaceListener {
 
 	private final BlockingQueue<String> queue;
 
+	private final Runnable queued;
+
 	private RPatternTopic topic;
 
 	private int listenerId;
 
 	private volatile boolean configured;
 
-	KeyspaceListener(RedissonClient redisson, EngineSettings settings, EngineMetrics metrics, BlockingQueue<String> queue) {
+	KeyspaceListener(RedissonClient redisson, EngineSettings settings, EngineMetrics metrics, BlockingQueue<String> queue,
+			Runnable queued) {
 		this.redisson = redisson;
 		this.settings = settings;
 		this.keys = settings.keys();
 		this.metrics = metrics;
 		this.queue = queue;
+		this.queued = queued;
 	}
 
 	void start() {
@@ -65,7 +69,10 @@ final class KeyspaceListener {
 				return;
 			}
 			this.metrics.keyspaceNotification(stream);
-			if (!this.queue.offer(stream)) {
+			if (this.queue.offer(stream)) {
+				this.queued.run();
+			}
+			else {
 				this.metrics.keyspaceNotificationDropped();
 			}
 		});

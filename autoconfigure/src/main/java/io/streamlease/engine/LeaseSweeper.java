@@ -98,6 +98,7 @@ final class LeaseSweeper {
 			found += orphansOf(consumer.getKey());
 		}
 		if (found > 0) {
+			this.client.candidatesQueued();
 			this.client.metrics().sweepOrphansFound(found);
 		}
 		return found;

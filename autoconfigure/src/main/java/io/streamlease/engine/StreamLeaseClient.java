@@ -128,6 +128,8 @@ public final class StreamLeaseClient implements AutoCloseable {
 
 	private Thread claimThread;
 
+	private volatile ClaimWorker claimWorker;
+
 	private RTopic handoffTopic;
 
 	private int handoffListenerId;
@@ -143,7 +145,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 		this.events = new EventChannel(settings.outputChannelSize());
 		this.brokerInput = new ArrayBlockingQueue<>(settings.brokerInputSize());
 		this.keyspaceQueue = new ArrayBlockingQueue<>(settings.keyspaceChannelSize());
-		this.keyspace = new KeyspaceListener(redisson, settings, this.metrics, this.keyspaceQueue);
+		this.keyspace = new KeyspaceListener(redisson, settings, this.metrics, this.keyspaceQueue, this::candidatesQueued);
 	}
 
 	/**
@@ -188,7 +190,8 @@ public final class StreamLeaseClient implements AutoCloseable {
 			this.sweeper = new LeaseSweeper(this, this.scheduler, this.brokerInput);
 			this.renewer.start();
 			this.sweeper.start();
-			this.claimThread = threads(prefix + "claims").newThread(new ClaimWorker(this, this.brokerInput, this.keyspaceQueue));
+			this.claimWorker = new ClaimWorker(this, this.brokerInput, this.keyspaceQueue);
+			this.claimThread = threads(prefix + "claims").newThread(this.claimWorker);
 			this.claimThread.start();
 			this.readerThread = threads(prefix + "reader").newThread(new LbsReader(this));
 			this.readerThread.start();
@@ -528,6 +531,14 @@ public final class StreamLeaseClient implements AutoCloseable {
 		return this.liveConsumers;
 	}
 
+	/** Wakes the claim worker after claim candidates were queued. */
+	void candidatesQueued() {
+		ClaimWorker worker = this.claimWorker;
+		if (worker != null) {
+			worker.wake();
+		}
+	}
+
 	void liveConsumers(List<String> live) {
 		this.liveConsumers = List.copyOf(live);
 	}
@@ -802,9 +813,10 @@ public final class StreamLeaseClient implements AutoCloseable {
 			}
 			for (JsonNode stream : root.path("streams")) {
 				if (!this.brokerInput.offer(new ClaimCandidate(stream.asString(), "", "handoff", departing))) {
-					return;
+					break;
 				}
 			}
+			candidatesQueued();
 		}
 		catch (RuntimeException ex) {
 			logger.debug("Ignored a malformed handoff message", ex);
