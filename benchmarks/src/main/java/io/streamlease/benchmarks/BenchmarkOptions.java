@@ -1,0 +1,190 @@
+package io.streamlease.benchmarks;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * What to run and how big: the full run by default, {@code --quick} for a small fast one; every size can be
+ * overridden with {@code --name=value} (lists comma-separated, durations in seconds).
+ */
+final class BenchmarkOptions {
+
+	static final Set<String> SCENARIOS = Set.of("renewal", "failover", "handoff", "dispatch");
+
+	final boolean quick;
+
+	/** Render the report and charts again from the raw results in benchmarks/results/, without measuring. */
+	final boolean reportOnly;
+
+	final Path root;
+
+	final Set<String> scenarios;
+
+	// scenario 1: renewal cost
+	final List<Integer> renewalSizes;
+
+	final List<Duration> renewalHbIntervals;
+
+	final int renewalWindows;
+
+	/** Length of one measured window, in renewal periods of the engine (hb / 2). */
+	final double renewalWindowTicks;
+
+	/** How long our engine holds the largest N at the longest hb-interval, counting disowned leases. */
+	final Duration soak;
+
+	// scenario 2: failover
+	final List<Integer> failoverSizes;
+
+	final Duration failoverHb;
+
+	final int noiseKeys;
+
+	final int failoverRepetitions;
+
+	final int failoverLargeRepetitions;
+
+	final Duration eventsOnlyTimeout;
+
+	// scenario 3: handoff
+	final List<Integer> handoffSizes;
+
+	final Duration handoffHb;
+
+	final int handoffRepetitions;
+
+	// scenario 4: dispatch
+	final int dispatchBacklog;
+
+	final int dispatchRepetitions;
+
+	final List<Integer> dispatchRates;
+
+	final Duration rateDuration;
+
+	final int handlerThreads;
+
+	private BenchmarkOptions(boolean quick, boolean reportOnly, Map<String, String> values) {
+		this.quick = quick;
+		this.reportOnly = reportOnly;
+		this.root = Path.of(values.getOrDefault("root", ".")).toAbsolutePath().normalize();
+		this.scenarios = Set.copyOf(strings(values.getOrDefault("scenarios", String.join(",", SCENARIOS))));
+		for (String scenario : this.scenarios) {
+			if (!SCENARIOS.contains(scenario)) {
+				throw new IllegalArgumentException("Unknown scenario '" + scenario + "'; known: " + SCENARIOS);
+			}
+		}
+		this.renewalSizes = integers(values.getOrDefault("renewal-sizes", quick ? "1000,5000" : "1000,10000,100000"));
+		this.renewalHbIntervals = durations(values.getOrDefault("renewal-hb", quick ? "2" : "10,2"));
+		this.renewalWindows = Integer.parseInt(values.getOrDefault("renewal-windows", quick ? "2" : "3"));
+		this.renewalWindowTicks = Double.parseDouble(values.getOrDefault("renewal-window-ticks", quick ? "1" : "2"));
+		this.soak = seconds(values.getOrDefault("soak", quick ? "15" : "180"));
+		this.failoverSizes = integers(values.getOrDefault("failover-sizes", quick ? "10,1000" : "10,10000"));
+		this.failoverHb = seconds(values.getOrDefault("failover-hb", "2"));
+		this.noiseKeys = Integer.parseInt(values.getOrDefault("noise-keys", "10000"));
+		this.failoverRepetitions = Integer.parseInt(values.getOrDefault("failover-reps", quick ? "1" : "3"));
+		this.failoverLargeRepetitions = Integer.parseInt(values.getOrDefault("failover-large-reps", quick ? "1" : "2"));
+		this.eventsOnlyTimeout = seconds(values.getOrDefault("events-only-timeout", quick ? "30" : "45"));
+		this.handoffSizes = integers(values.getOrDefault("handoff-sizes", quick ? "100,1000" : "100,1000,10000"));
+		this.handoffHb = seconds(values.getOrDefault("handoff-hb", "10"));
+		this.handoffRepetitions = Integer.parseInt(values.getOrDefault("handoff-reps", quick ? "1" : "2"));
+		this.dispatchBacklog = Integer.parseInt(values.getOrDefault("dispatch-backlog", quick ? "5000" : "50000"));
+		this.dispatchRepetitions = Integer.parseInt(values.getOrDefault("dispatch-reps", quick ? "1" : "3"));
+		this.dispatchRates = integers(values.getOrDefault("rates", "100,1000,5000"));
+		this.rateDuration = seconds(values.getOrDefault("rate-duration", quick ? "4" : "8"));
+		this.handlerThreads = Integer.parseInt(values.getOrDefault("handler-threads", "4"));
+	}
+
+	static BenchmarkOptions parse(String[] args) {
+		boolean quick = false;
+		boolean reportOnly = false;
+		Map<String, String> values = new LinkedHashMap<>();
+		for (String arg : args) {
+			if (arg.equals("--quick")) {
+				quick = true;
+			}
+			else if (arg.equals("--report-only")) {
+				reportOnly = true;
+			}
+			else if (arg.startsWith("--") && arg.contains("=")) {
+				int eq = arg.indexOf('=');
+				values.put(arg.substring(2, eq), arg.substring(eq + 1));
+			}
+			else {
+				throw new IllegalArgumentException("Unknown argument '" + arg + "'. Use --quick, --report-only and --name=value, e.g. "
+						+ "--scenarios=renewal,failover --renewal-sizes=1000,10000 --root=/path/to/repository");
+			}
+		}
+		return new BenchmarkOptions(quick, reportOnly, values);
+	}
+
+	boolean runs(String scenario) {
+		return this.scenarios.contains(scenario);
+	}
+
+	Path resultsDirectory() {
+		return this.root.resolve("benchmarks").resolve("results");
+	}
+
+	Path docsDirectory() {
+		return this.root.resolve("docs");
+	}
+
+	/** The options as they were understood, for the report. */
+	Map<String, Object> describe() {
+		Map<String, Object> described = new LinkedHashMap<>();
+		described.put("mode", this.quick ? "quick" : "full");
+		described.put("scenarios", List.of("renewal", "failover", "handoff", "dispatch").stream().filter(this.scenarios::contains).toList());
+		described.put("renewal sizes", this.renewalSizes);
+		described.put("renewal hb-intervals", this.renewalHbIntervals.stream().map(BenchmarkOptions::format).toList());
+		described.put("renewal windows per case", this.renewalWindows);
+		described.put("renewal window length (engine renewal periods)", this.renewalWindowTicks);
+		described.put("soak", format(this.soak));
+		described.put("failover sizes", this.failoverSizes);
+		described.put("failover hb-interval", format(this.failoverHb));
+		described.put("unrelated TTL keys", this.noiseKeys);
+		described.put("failover repetitions (small / large N)", this.failoverRepetitions + " / " + this.failoverLargeRepetitions);
+		described.put("events-only timeout", format(this.eventsOnlyTimeout));
+		described.put("handoff sizes", this.handoffSizes);
+		described.put("handoff hb-interval", format(this.handoffHb));
+		described.put("handoff repetitions", this.handoffRepetitions);
+		described.put("dispatch backlog", this.dispatchBacklog);
+		described.put("dispatch repetitions", this.dispatchRepetitions);
+		described.put("dispatch rates", this.dispatchRates);
+		described.put("dispatch duration per rate", format(this.rateDuration));
+		described.put("handler threads", this.handlerThreads);
+		return described;
+	}
+
+	static String format(Duration duration) {
+		return (duration.toMillis() % 1000 == 0) ? duration.toSeconds() + " s" : duration.toMillis() + " ms";
+	}
+
+	private static List<String> strings(String list) {
+		List<String> result = new ArrayList<>();
+		for (String part : list.split(",")) {
+			if (!part.isBlank()) {
+				result.add(part.trim());
+			}
+		}
+		return result;
+	}
+
+	private static List<Integer> integers(String list) {
+		return strings(list).stream().map(Integer::parseInt).toList();
+	}
+
+	private static List<Duration> durations(String list) {
+		return strings(list).stream().map(BenchmarkOptions::seconds).toList();
+	}
+
+	private static Duration seconds(String value) {
+		return Duration.ofMillis(Math.round(Double.parseDouble(value) * 1000));
+	}
+
+}

@@ -1,0 +1,197 @@
+package io.streamlease.benchmarks;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * Writes the raw results under {@code benchmarks/results/} (git-ignored): one CSV per table, the individual
+ * latency samples of failover and handoff, and everything together in {@code run.json}.
+ */
+final class ResultsWriter {
+
+	private final Path directory;
+
+	ResultsWriter(Path directory) {
+		this.directory = directory;
+	}
+
+	void write(BenchmarkRun run) {
+		try {
+			Files.createDirectories(this.directory);
+			Map<String, Object> json = new LinkedHashMap<>();
+			json.put("command", run.command());
+			json.put("commit", run.commit());
+			json.put("started_at", run.startedAt().toString());
+			json.put("seconds", run.seconds());
+			json.put("machine", run.machine());
+			json.put("redis", run.redis());
+			json.put("load_averages", run.loadAverages());
+			json.put("options", run.options().describe());
+			if (run.renewal() != null) {
+				List<Map<String, Object>> rows = new ArrayList<>();
+				for (RenewalBenchmark.Case c : run.renewal().cases()) {
+					if (c.windows().isEmpty()) {
+						rows.add(RenewalBenchmark.row(c, null));
+					}
+					for (RenewalBenchmark.Window w : c.windows()) {
+						rows.add(RenewalBenchmark.row(c, w));
+					}
+				}
+				csv("renewal.csv", rows);
+				json.put("renewal", rows);
+				Map<String, Object> mixes = new LinkedHashMap<>();
+				for (RenewalBenchmark.Case c : run.renewal().cases()) {
+					mixes.put(c.approach() + " N=" + c.n() + " hb=" + BenchmarkOptions.format(c.hb()), c.requestMix());
+				}
+				json.put("renewal_request_mix", mixes);
+				if (run.renewal().soak() != null) {
+					List<Map<String, Object>> soak = List.of(soakRow(run.renewal().soak()));
+					csv("renewal-soak.csv", soak);
+					json.put("renewal_soak", soak);
+				}
+			}
+			if (run.failover() != null) {
+				List<Map<String, Object>> rows = new ArrayList<>();
+				List<Map<String, Object>> samples = new ArrayList<>();
+				for (FailoverBenchmark.Case c : run.failover()) {
+					for (FailoverBenchmark.Run r : c.runs()) {
+						rows.add(FailoverBenchmark.row(c, r));
+						for (double latency : r.latencies()) {
+							Map<String, Object> sample = new LinkedHashMap<>();
+							sample.put("n", c.n());
+							sample.put("unrelated_ttl_keys", c.noiseKeys());
+							sample.put("detection", c.detection());
+							sample.put("repetition", r.repetition());
+							sample.put("latency_s", latency);
+							samples.add(sample);
+						}
+					}
+				}
+				csv("failover.csv", rows);
+				List<Map<String, Object>> lapse = new ArrayList<>();
+				for (FailoverBenchmark.Case c : run.failover()) {
+					for (FailoverBenchmark.Run r : c.runs()) {
+						for (double latency : r.afterLapse()) {
+							Map<String, Object> sample = new LinkedHashMap<>();
+							sample.put("n", c.n());
+							sample.put("unrelated_ttl_keys", c.noiseKeys());
+							sample.put("detection", c.detection());
+							sample.put("repetition", r.repetition());
+							sample.put("after_lapse_s", latency);
+							lapse.add(sample);
+						}
+					}
+				}
+				csv("failover-after-lapse-samples.csv", lapse);
+				csv("failover-samples.csv", samples);
+				json.put("failover", rows);
+			}
+			if (run.handoff() != null) {
+				List<Map<String, Object>> rows = new ArrayList<>();
+				List<Map<String, Object>> samples = new ArrayList<>();
+				for (HandoffBenchmark.Case c : run.handoff()) {
+					for (HandoffBenchmark.Run r : c.runs()) {
+						rows.add(HandoffBenchmark.row(c, r));
+						for (double latency : r.latencies()) {
+							Map<String, Object> sample = new LinkedHashMap<>();
+							sample.put("n", c.n());
+							sample.put("mode", c.mode());
+							sample.put("repetition", r.repetition());
+							sample.put("latency_s", latency);
+							samples.add(sample);
+						}
+					}
+				}
+				csv("handoff.csv", rows);
+				csv("handoff-samples.csv", samples);
+				json.put("handoff", rows);
+			}
+			if (run.dispatch() != null) {
+				List<Map<String, Object>> throughput = run.dispatch().throughput().stream().map(DispatchBenchmark::row).toList();
+				List<Map<String, Object>> latency = run.dispatch().rates().stream().map(DispatchBenchmark::row).toList();
+				csv("dispatch-throughput.csv", throughput);
+				csv("dispatch-latency.csv", latency);
+				json.put("dispatch_throughput", throughput);
+				json.put("dispatch_latency", latency);
+			}
+			String text = JsonMapper.builder().build().writerWithDefaultPrettyPrinter().writeValueAsString(clean(json));
+			Files.writeString(this.directory.resolve("run.json"), text);
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException("Could not write the results to " + this.directory, ex);
+		}
+	}
+
+	static Map<String, Object> soakRow(RenewalBenchmark.Soak soak) {
+		Map<String, Object> row = new LinkedHashMap<>();
+		row.put("n", soak.n());
+		row.put("hb_s", soak.hb().toMillis() / 1000.0);
+		row.put("held_s", soak.seconds());
+		row.put("disowned", soak.disowned());
+		row.put("lost_by_renewal", soak.lostByRenewal());
+		row.put("failed_ticks", soak.failedTicks());
+		row.put("ticks", soak.ticks());
+		row.put("tick_p50_ms", soak.tickMillis().p50());
+		row.put("tick_p99_ms", soak.tickMillis().p99());
+		row.put("tick_max_ms", soak.tickMillis().max());
+		row.put("redis_cpu_percent", soak.redisCpuPercent());
+		row.put("redis_commands_per_s", soak.redisCommandsPerSecond());
+		row.put("held_on_server_at_end", soak.heldOnServer());
+		return row;
+	}
+
+	private void csv(String name, List<Map<String, Object>> rows) throws IOException {
+		StringBuilder out = new StringBuilder();
+		if (!rows.isEmpty()) {
+			out.append(String.join(",", rows.get(0).keySet())).append('\n');
+			for (Map<String, Object> row : rows) {
+				List<String> cells = new ArrayList<>();
+				for (Object value : row.values()) {
+					cells.add(cell(value));
+				}
+				out.append(String.join(",", cells)).append('\n');
+			}
+		}
+		Files.writeString(this.directory.resolve(name), out);
+	}
+
+	private static String cell(Object value) {
+		if (value == null) {
+			return "";
+		}
+		if (value instanceof Double d) {
+			return d.isNaN() ? "" : String.format(Locale.ROOT, "%.6g", d);
+		}
+		String text = value.toString();
+		if (text.contains(",") || text.contains("\"") || text.contains("\n")) {
+			return "\"" + text.replace("\"", "\"\"") + "\"";
+		}
+		return text;
+	}
+
+	/** NaN and infinities become null, so that the JSON is valid. */
+	private static Object clean(Object value) {
+		if (value instanceof Double d && (d.isNaN() || d.isInfinite())) {
+			return null;
+		}
+		if (value instanceof Map<?, ?> map) {
+			Map<Object, Object> copy = new LinkedHashMap<>();
+			map.forEach((k, v) -> copy.put(k, clean(v)));
+			return copy;
+		}
+		if (value instanceof List<?> list) {
+			return list.stream().map(ResultsWriter::clean).toList();
+		}
+		return value;
+	}
+
+}
