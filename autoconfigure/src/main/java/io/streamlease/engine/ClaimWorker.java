@@ -32,7 +32,7 @@ final class ClaimWorker implements Runnable {
 
 	private final StreamLeaseClient client;
 
-	private final BlockingQueue<ClaimCandidate> brokerInput;
+	private final BlockingQueue<List<ClaimCandidate>> brokerInput;
 
 	private final BlockingQueue<String> keyspaceQueue;
 
@@ -44,7 +44,8 @@ final class ClaimWorker implements Runnable {
 	private record Waiting(ClaimCandidate candidate, long dueNanos) {
 	}
 
-	ClaimWorker(StreamLeaseClient client, BlockingQueue<ClaimCandidate> brokerInput, BlockingQueue<String> keyspaceQueue) {
+	ClaimWorker(StreamLeaseClient client, BlockingQueue<List<ClaimCandidate>> brokerInput,
+			BlockingQueue<String> keyspaceQueue) {
 		this.client = client;
 		this.brokerInput = brokerInput;
 		this.keyspaceQueue = keyspaceQueue;
@@ -88,10 +89,12 @@ final class ClaimWorker implements Runnable {
 			this.arrivals.tryAcquire(Math.max(waitNanos, 1_000_000), TimeUnit.NANOSECONDS);
 		}
 		this.arrivals.drainPermits();
+		List<List<ClaimCandidate>> batches = new ArrayList<>();
+		this.brokerInput.drainTo(batches);
 		List<ClaimCandidate> found = new ArrayList<>();
-		this.brokerInput.drainTo(found, 1000);
+		batches.forEach(found::addAll);
 		List<String> expired = new ArrayList<>();
-		this.keyspaceQueue.drainTo(expired, 1000);
+		this.keyspaceQueue.drainTo(expired);
 		for (String stream : expired) {
 			found.add(ClaimCandidate.of(stream, "keyspace"));
 		}

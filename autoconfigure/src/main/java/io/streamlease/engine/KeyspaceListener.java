@@ -36,6 +36,8 @@ final class KeyspaceListener {
 
 	private final Runnable queued;
 
+	private final Runnable dropped;
+
 	private RPatternTopic topic;
 
 	private int listenerId;
@@ -43,13 +45,14 @@ final class KeyspaceListener {
 	private volatile boolean configured;
 
 	KeyspaceListener(RedissonClient redisson, EngineSettings settings, EngineMetrics metrics, BlockingQueue<String> queue,
-			Runnable queued) {
+			Runnable queued, Runnable dropped) {
 		this.redisson = redisson;
 		this.settings = settings;
 		this.keys = settings.keys();
 		this.metrics = metrics;
 		this.queue = queue;
 		this.queued = queued;
+		this.dropped = dropped;
 	}
 
 	void start() {
@@ -74,6 +77,7 @@ final class KeyspaceListener {
 			}
 			else {
 				this.metrics.keyspaceNotificationDropped();
+				this.dropped.run();
 			}
 		});
 	}

@@ -18,7 +18,8 @@ import org.slf4j.LoggerFactory;
  * <p>
  * The local safety deadline: a lease whose last confirmed renewal was sent more than 80% of the TTL ago may
  * lapse on the server any moment, so it is disowned locally (checked every TTL / 20) before that can happen.
- * A failed tick is retried with back-off instead of waiting for the next tick.
+ * A failed tick is retried with back-off instead of waiting for the next tick; a tick that comes due while the
+ * previous one still waits for Redis runs as soon as that one is answered.
  */
 final class LeaseRenewer {
 
@@ -33,6 +34,8 @@ final class LeaseRenewer {
 	private final ScheduledExecutorService scheduler;
 
 	private final AtomicBoolean inFlight = new AtomicBoolean();
+
+	private volatile boolean overdue;
 
 	private final long safetyNanos;
 
@@ -68,9 +71,15 @@ final class LeaseRenewer {
 	 * One renewal tick; skipped while the previous one is still waiting for Redis.
 	 */
 	void tick() {
-		if (!this.client.isRunning() || !this.inFlight.compareAndSet(false, true)) {
+		if (!this.client.isRunning()) {
 			return;
 		}
+		if (!this.inFlight.compareAndSet(false, true)) {
+			// the previous tick still waits for Redis: run the next one as soon as it is answered
+			this.overdue = true;
+			return;
+		}
+		this.overdue = false;
 		try {
 			List<Lease> held = new ArrayList<>();
 			for (Lease lease : this.client.leases()) {
@@ -102,6 +111,9 @@ final class LeaseRenewer {
 					this.failures = 0;
 					this.lastSuccessNanos = sent;
 					this.client.renewed();
+					if (this.overdue && this.client.isRunning()) {
+						this.scheduler.execute(this::tick);
+					}
 				}
 				else {
 					this.failures++;

@@ -220,19 +220,21 @@ final class LeaseStore {
 	}
 
 	/** One sweep's findings. */
-	record Sweep(List<String> lapsed, List<String> live, Map<String, Long> pendingByConsumer) {
+	record Sweep(List<String> lapsed, List<String> live, Map<String, Long> pendingByConsumer, int examined) {
 	}
 
 	Sweep sweep(int limit, Duration forgetAfter) {
 		List<Object> reply = LeaseScript.SWEEP.call(this.redisson,
 				List.of(this.keys.leaseIndex(), this.keys.consumers(), this.keys.consumerInstances(), this.keys.lbs()),
-				List.of(this.keys.group(), Integer.toString(limit), Long.toString(forgetAfter.toMillis())));
+				List.of(this.keys.group(), Integer.toString(limit), Long.toString(forgetAfter.toMillis()),
+						this.keys.leasePrefix()));
 		Map<String, Long> pending = new LinkedHashMap<>();
 		List<String> flat = strings((List<?>) reply.get(2));
 		for (int i = 0; i + 1 < flat.size(); i += 2) {
 			pending.put(flat.get(i), Long.parseLong(flat.get(i + 1)));
 		}
-		return new Sweep(strings((List<?>) reply.get(0)), strings((List<?>) reply.get(1)), pending);
+		return new Sweep(strings((List<?>) reply.get(0)), strings((List<?>) reply.get(1)), pending,
+				((Number) reply.get(3)).intValue());
 	}
 
 	/** A pending LBS entry: its id, the consumer it is pending for, its fields (empty when deleted). */

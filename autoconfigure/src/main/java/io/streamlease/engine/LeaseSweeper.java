@@ -1,6 +1,7 @@
 package io.streamlease.engine;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -9,16 +10,29 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The periodic sweep, always on: keyspace events are at-most-once, may arrive tens of seconds late, and may be
  * unavailable, so every sweep-interval (jittered down by up to 20%, so that the interval is a bound) it looks
  * for leases whose deadline passed and for LBS entries pending for consumers that are gone, and hands them to
- * the claim worker. Candidates that do not fit in the broker input wait for the next sweep.
+ * the claim worker in batches (one per page). A batch that does not fit in the broker input waits for the next
+ * sweep. A dropped keyspace event triggers a sweep at once.
  */
 final class LeaseSweeper {
 
 	private static final int PENDING_PAGE = 100;
+
+	/** Lease index entries examined per sweep call; a full page is followed by another at once. */
+	static final int INDEX_PAGE = 5000;
+
+	/** Pages one sweep goes through at most before it yields to the other scheduled work. */
+	private static final int MAX_PAGES = 20;
+
+	/** How soon a sweep follows a dropped notification. */
+	private static final Duration SOON = Duration.ofMillis(50);
+
+	private final AtomicBoolean soon = new AtomicBoolean();
 
 	/** Every this many sweeps, check that the server still sends keyspace events (a restart forgets CONFIG SET). */
 	private static final int CONFIG_CHECK_EVERY = 20;
@@ -33,9 +47,10 @@ final class LeaseSweeper {
 
 	private final ScheduledExecutorService scheduler;
 
-	private final BlockingQueue<ClaimCandidate> brokerInput;
+	private final BlockingQueue<List<ClaimCandidate>> brokerInput;
 
-	LeaseSweeper(StreamLeaseClient client, ScheduledExecutorService scheduler, BlockingQueue<ClaimCandidate> brokerInput) {
+	LeaseSweeper(StreamLeaseClient client, ScheduledExecutorService scheduler,
+			BlockingQueue<List<ClaimCandidate>> brokerInput) {
 		this.client = client;
 		this.settings = client.settings();
 		this.store = client.store();
@@ -72,45 +87,90 @@ final class LeaseSweeper {
 	}
 
 	/**
-	 * One sweep; returns how many candidates it found.
+	 * Sweeps again shortly: a keyspace event, a handoff message or a batch of candidates did not fit in its queue,
+	 * and the sweep finds what it was about (handed-off leases are marked lapsed in the index).
+	 */
+	void sweepSoon() {
+		if (this.client.isRunning() && this.soon.compareAndSet(false, true)) {
+			this.scheduler.schedule(() -> {
+				this.soon.set(false);
+				try {
+					sweep();
+				}
+				catch (RuntimeException ex) {
+					this.client.redisFailed("sweeping for lapsed leases", ex);
+				}
+			}, SOON.toMillis(), TimeUnit.MILLISECONDS);
+		}
+	}
+
+	/**
+	 * One sweep: pages through the lease index while pages come back full, then looks at the entries pending for
+	 * consumers that are gone; every page's candidates go to the claim worker as one batch. Returns how many
+	 * candidates it found.
 	 */
 	int sweep() {
-		LeaseStore.Sweep sweep = this.store.sweep(this.settings.brokerInputSize(), this.settings.hbInterval().multipliedBy(10));
-		this.client.liveConsumers(sweep.live());
-		this.client.lbsPending(sweep.pendingByConsumer().values().stream().mapToLong(Long::longValue).sum());
-		if (!this.client.isReading()) {
-			return 0;
-		}
 		int found = 0;
-		for (String stream : sweep.lapsed()) {
-			if (!this.client.holds(stream)) {
-				found++;
-				if (!this.brokerInput.offer(ClaimCandidate.of(stream, "sweep"))) {
-					break;
+		for (int page = 0; page < MAX_PAGES; page++) {
+			LeaseStore.Sweep sweep = this.store.sweep(INDEX_PAGE, this.settings.hbInterval().multipliedBy(10));
+			if (page == 0) {
+				this.client.liveConsumers(sweep.live());
+				this.client.lbsPending(sweep.pendingByConsumer().values().stream().mapToLong(Long::longValue).sum());
+				if (!this.client.isReading()) {
+					return 0;
+				}
+				found += orphansOfGoneConsumers(sweep);
+			}
+			List<ClaimCandidate> lapsed = new ArrayList<>(sweep.lapsed().size());
+			for (String stream : sweep.lapsed()) {
+				if (!this.client.holds(stream)) {
+					lapsed.add(ClaimCandidate.of(stream, "sweep"));
 				}
 			}
-		}
-		Set<String> live = new HashSet<>(sweep.live());
-		for (Map.Entry<String, Long> consumer : sweep.pendingByConsumer().entrySet()) {
-			if (live.contains(consumer.getKey()) || consumer.getKey().equals(this.client.id())) {
-				continue;
+			found += offer(lapsed);
+			if (sweep.examined() < INDEX_PAGE) {
+				break;
 			}
-			found += orphansOf(consumer.getKey());
 		}
 		if (found > 0) {
-			this.client.candidatesQueued();
 			this.client.metrics().sweepOrphansFound(found);
 		}
 		return found;
+	}
+
+	private int orphansOfGoneConsumers(LeaseStore.Sweep sweep) {
+		Set<String> live = new HashSet<>(sweep.live());
+		int found = 0;
+		for (Map.Entry<String, Long> consumer : sweep.pendingByConsumer().entrySet()) {
+			if (!live.contains(consumer.getKey()) && !consumer.getKey().equals(this.client.id())) {
+				found += offer(orphansOf(consumer.getKey()));
+			}
+		}
+		return found;
+	}
+
+	/**
+	 * Hands a batch to the claim worker; when the broker input is full, another sweep follows shortly.
+	 */
+	private int offer(List<ClaimCandidate> batch) {
+		if (batch.isEmpty()) {
+			return 0;
+		}
+		if (!this.brokerInput.offer(batch)) {
+			sweepSoon();
+			return 0;
+		}
+		this.client.candidatesQueued();
+		return batch.size();
 	}
 
 	/**
 	 * Entries pending for a consumer that is gone: malformed ones are dead-lettered, deleted ones acknowledged,
 	 * the others become claim candidates (the acquire script refuses any whose lease is held).
 	 */
-	private int orphansOf(String consumer) {
+	private List<ClaimCandidate> orphansOf(String consumer) {
 		List<LeaseStore.Pending> page = this.store.pending(consumer, Duration.ZERO, "-", PENDING_PAGE);
-		int found = 0;
+		List<ClaimCandidate> orphans = new ArrayList<>();
 		for (LeaseStore.Pending pending : page) {
 			if (pending.fields().isEmpty()) {
 				this.store.acknowledge(List.of(pending.id()));
@@ -119,16 +179,12 @@ final class LeaseSweeper {
 			LbsEntry entry = LbsEntry.parse(pending.id(), pending.fields(), this.settings.maxEntrySize());
 			if (!entry.valid()) {
 				this.client.deadLetter(entry);
-				continue;
 			}
-			if (!this.client.holds(entry.stream())) {
-				found++;
-				if (!this.brokerInput.offer(new ClaimCandidate(entry.stream(), entry.id(), "sweep", null))) {
-					break;
-				}
+			else if (!this.client.holds(entry.stream())) {
+				orphans.add(new ClaimCandidate(entry.stream(), entry.id(), "sweep", null));
 			}
 		}
-		return found;
+		return orphans;
 	}
 
 }

@@ -74,7 +74,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 
 	private final Map<String, Lease> leases = new ConcurrentHashMap<>();
 
-	private final BlockingQueue<ClaimCandidate> brokerInput;
+	private final BlockingQueue<List<ClaimCandidate>> brokerInput;
 
 	private final BlockingQueue<String> keyspaceQueue;
 
@@ -122,7 +122,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 
 	private LeaseRenewer renewer;
 
-	private LeaseSweeper sweeper;
+	private volatile LeaseSweeper sweeper;
 
 	private Thread readerThread;
 
@@ -145,7 +145,8 @@ public final class StreamLeaseClient implements AutoCloseable {
 		this.events = new EventChannel(settings.outputChannelSize());
 		this.brokerInput = new ArrayBlockingQueue<>(settings.brokerInputSize());
 		this.keyspaceQueue = new ArrayBlockingQueue<>(settings.keyspaceChannelSize());
-		this.keyspace = new KeyspaceListener(redisson, settings, this.metrics, this.keyspaceQueue, this::candidatesQueued);
+		this.keyspace = new KeyspaceListener(redisson, settings, this.metrics, this.keyspaceQueue, this::candidatesQueued,
+				this::notificationDropped);
 	}
 
 	/**
@@ -332,6 +333,11 @@ public final class StreamLeaseClient implements AutoCloseable {
 		}
 		long started = System.nanoTime();
 		wakeRoomWaiters();
+		int count = 0;
+		if (this.settings.handoffOnClose()) {
+			// first, without waiting for the reader's blocking read: peers can claim while this engine winds down
+			count += handoffAll();
+		}
 		join(this.readerThread);
 		if (this.claimThread != null) {
 			this.claimThread.interrupt();
@@ -340,14 +346,15 @@ public final class StreamLeaseClient implements AutoCloseable {
 		this.keyspace.stop();
 		removeHandoffListener();
 		shutdownThreads();
-		int count = this.leases.size();
 		if (this.settings.handoffOnClose()) {
-			handoffAll();
+			// then whatever the reader or the claim worker acquired meanwhile
+			count += handoffAll();
 		}
 		else {
 			for (Lease lease : new ArrayList<>(this.leases.values())) {
 				if (lease.end(Lease.State.HANDED_OFF)) {
 					this.leases.remove(lease.name(), lease);
+					count++;
 				}
 			}
 		}
@@ -529,6 +536,14 @@ public final class StreamLeaseClient implements AutoCloseable {
 
 	List<String> liveConsumers() {
 		return this.liveConsumers;
+	}
+
+	/** A notification did not fit in its queue: sweep shortly, it finds the lapsed lease too. */
+	void notificationDropped() {
+		LeaseSweeper current = this.sweeper;
+		if (current != null) {
+			current.sweepSoon();
+		}
 	}
 
 	/** Wakes the claim worker after claim candidates were queued. */
@@ -774,7 +789,10 @@ public final class StreamLeaseClient implements AutoCloseable {
 		});
 	}
 
-	private void handoffAll() {
+	/**
+	 * Hands off every held lease; returns how many leases it ended.
+	 */
+	private int handoffAll() {
 		List<Lease> held = new ArrayList<>();
 		for (Lease lease : this.leases.values()) {
 			if (lease.state() == Lease.State.HELD) {
@@ -793,15 +811,18 @@ public final class StreamLeaseClient implements AutoCloseable {
 			logger.warn("Could not hand off every stream of consumer '{}' ({}): peers will claim the rest when their "
 					+ "leases lapse", id(), ex.getMessage());
 		}
+		int ended = 0;
 		for (Lease lease : held) {
 			if (lease.end(Lease.State.HANDED_OFF)) {
 				this.leases.remove(lease.name(), lease);
+				ended++;
 			}
 		}
 		if (released > 0) {
 			this.handedOff.add(released);
 			this.metrics.handedOff(released);
 		}
+		return ended;
 	}
 
 	private void handoffReceived(String message) {
@@ -811,12 +832,16 @@ public final class StreamLeaseClient implements AutoCloseable {
 			if (id().equals(departing)) {
 				return;
 			}
+			List<ClaimCandidate> batch = new ArrayList<>();
 			for (JsonNode stream : root.path("streams")) {
-				if (!this.brokerInput.offer(new ClaimCandidate(stream.asString(), "", "handoff", departing))) {
-					break;
-				}
+				batch.add(new ClaimCandidate(stream.asString(), "", "handoff", departing));
 			}
-			candidatesQueued();
+			if (this.brokerInput.offer(batch)) {
+				candidatesQueued();
+			}
+			else {
+				notificationDropped();
+			}
 		}
 		catch (RuntimeException ex) {
 			logger.debug("Ignored a malformed handoff message", ex);

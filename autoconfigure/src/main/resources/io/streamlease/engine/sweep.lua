@@ -1,5 +1,8 @@
 -- One sweep of a service: the leases whose deadline passed, the live consumers, and the pending LBS entries
 -- per consumer (so that the caller can find entries held by consumers that are gone).
+-- Renewals do not write the lease index, so an entry whose score passed may belong to a lease that is still
+-- held: such an entry is re-scored with the lease's remaining TTL, and only leases whose key is gone are
+-- returned as lapsed. Touching a lapsed key also makes Redis expire it at once (and send its keyspace event).
 -- Also forgets registrations that lapsed long ago, and removes from the group the consumers that are not
 -- registered, have nothing pending and have been idle longer than that (so the group does not grow forever).
 --
@@ -10,14 +13,34 @@
 -- ARGV[1]  group
 -- ARGV[2]  maximum number of lapsed leases to return
 -- ARGV[3]  age in ms after which a lapsed registration is forgotten
+-- ARGV[4]  the lease key prefix {<service>-input}:lease: (a lease key is the prefix and the stream name)
 --
--- Returns {lapsed streams, live consumers, {consumer, pending count, ...}}.
+-- Returns {lapsed streams, live consumers, {consumer, pending count, ...}, index entries examined}.
 local index, consumers, instances, lbs = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local group, limit, forget = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local group, limit, forget, prefix = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 
-local lapsed = redis.call('ZRANGEBYSCORE', index, '-inf', '(' .. now, 'LIMIT', 0, limit)
+local due = redis.call('ZRANGEBYSCORE', index, '-inf', '(' .. now, 'LIMIT', 0, limit)
+local lapsed = {}
+local rescored = {}
+for _, stream in ipairs(due) do
+  local left = redis.call('PTTL', prefix .. stream)
+  if left == -2 then
+    lapsed[#lapsed + 1] = stream
+  else
+    if left < 0 then left = 0 end
+    rescored[#rescored + 1] = now + left
+    rescored[#rescored + 1] = stream
+    if #rescored >= 2000 then
+      redis.call('ZADD', index, unpack(rescored))
+      rescored = {}
+    end
+  end
+end
+if #rescored > 0 then
+  redis.call('ZADD', index, unpack(rescored))
+end
 local gone = redis.call('ZRANGEBYSCORE', consumers, '-inf', '(' .. (now - forget))
 for _, consumer in ipairs(gone) do
   redis.call('ZREM', consumers, consumer)
@@ -44,4 +67,4 @@ if okInfo then
     end
   end
 end
-return {lapsed, live, pending}
+return {lapsed, live, pending, #due}

@@ -245,6 +245,41 @@ class FailoverTests extends EngineTestSupport {
 		assertThat(redis.command("XLEN", keys().lbs())).isEqualTo(0L);
 	}
 
+	@Test
+	void aMassFailoverIsNotCappedByTheQueuesBetweenTheDetectorsAndTheClaims() {
+		int streams = 3000;
+		Running owner = start("owner", (settings) -> settings.readBatchSize(500));
+		submitMany(streams);
+		await().atMost(30, TimeUnit.SECONDS).until(() -> owner.client.ownedCount() == streams);
+		Running peer = start("peer", (settings) -> settings.keyspaceChannelSize(10).brokerInputSize(2));
+		owner.crash();
+		await().atMost(HB.multipliedBy(4)).until(() -> peer.client.ownedCount() == streams);
+		assertThat(peer.added.values()).allMatch(LeasedStream::recovered);
+	}
+
+	@Test
+	void aHandoffOfManyStreamsIsClaimedAtOnceWhateverTheBrokerInputSize() {
+		int streams = 3000;
+		Duration ttl = Duration.ofSeconds(20);
+		Running owner = start("owner", (settings) -> settings.hbInterval(ttl).readBatchSize(500));
+		submitMany(streams);
+		await().atMost(30, TimeUnit.SECONDS).until(() -> owner.client.ownedCount() == streams);
+		Running peer = start("peer", (settings) -> settings.hbInterval(ttl).brokerInputSize(1));
+		long closing = System.nanoTime();
+		owner.client.close();
+		await().atMost(ttl.dividedBy(4)).until(() -> peer.client.ownedCount() == streams);
+		assertThat(Duration.ofNanos(System.nanoTime() - closing)).isLessThan(ttl.dividedBy(4));
+	}
+
+	private void submitMany(int streams) {
+		org.redisson.api.RBatch batch = redisson().createBatch();
+		for (int i = 0; i < streams; i++) {
+			batch.getStream(keys().lbs(), org.redisson.client.codec.StringCodec.INSTANCE)
+				.addAsync(org.redisson.api.stream.StreamAddArgs.entry("lbs-input", "{\"DataStreamName\":\"m" + i + "\"}"));
+		}
+		batch.execute();
+	}
+
 	private Map<String, Long> pendingPerConsumer() {
 		Map<String, Long> counts = new HashMap<>();
 		List<?> summary = (List<?>) redis.command("XPENDING", keys().lbs(), keys().group());
