@@ -39,7 +39,7 @@ public class StreamLeaseProperties {
 	private int outputChannelSize = 500;
 
 	/**
-	 * Capacity of the queue of claim candidates found by the sweep and by handoff messages.
+	 * Capacity of the queue of claim candidate batches (one per sweep page or handoff message).
 	 */
 	private int brokerInputSize = 500;
 

@@ -99,7 +99,7 @@ public final class EngineSettings {
 		return this.outputChannelSize;
 	}
 
-	/** Capacity of the queue of claim candidates found by the sweep and by handoff messages. Default 500. */
+	/** Capacity of the queue of claim candidate batches (a sweep page, a handoff message). Default 500. */
 	public int brokerInputSize() {
 		return this.brokerInputSize;
 	}

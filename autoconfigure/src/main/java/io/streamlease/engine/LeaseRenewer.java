@@ -75,9 +75,12 @@ final class LeaseRenewer {
 			return;
 		}
 		if (!this.inFlight.compareAndSet(false, true)) {
-			// the previous tick still waits for Redis: run the next one as soon as it is answered
+			// the previous tick still waits for Redis: run the next one as soon as it is answered (and check again,
+			// in case it was answered between the two steps)
 			this.overdue = true;
-			return;
+			if (!this.inFlight.compareAndSet(false, true)) {
+				return;
+			}
 		}
 		this.overdue = false;
 		try {

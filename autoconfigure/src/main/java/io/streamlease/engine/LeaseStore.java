@@ -223,11 +223,11 @@ final class LeaseStore {
 	record Sweep(List<String> lapsed, List<String> live, Map<String, Long> pendingByConsumer, int examined) {
 	}
 
-	Sweep sweep(int limit, Duration forgetAfter) {
+	Sweep sweep(int limit, int skip, Duration forgetAfter) {
 		List<Object> reply = LeaseScript.SWEEP.call(this.redisson,
 				List.of(this.keys.leaseIndex(), this.keys.consumers(), this.keys.consumerInstances(), this.keys.lbs()),
 				List.of(this.keys.group(), Integer.toString(limit), Long.toString(forgetAfter.toMillis()),
-						this.keys.leasePrefix()));
+						this.keys.leasePrefix(), Integer.toString(skip)));
 		Map<String, Long> pending = new LinkedHashMap<>();
 		List<String> flat = strings((List<?>) reply.get(2));
 		for (int i = 0; i + 1 < flat.size(); i += 2) {

@@ -32,7 +32,12 @@ final class LeaseSweeper {
 	/** How soon a sweep follows a dropped notification. */
 	private static final Duration SOON = Duration.ofMillis(50);
 
+	/** Sweeps triggered by drops come at most this often. */
+	private static final Duration MIN_SPACING = Duration.ofMillis(200);
+
 	private final AtomicBoolean soon = new AtomicBoolean();
+
+	private volatile long lastSweepNanos = System.nanoTime();
 
 	/** Every this many sweeps, check that the server still sends keyspace events (a restart forgets CONFIG SET). */
 	private static final int CONFIG_CHECK_EVERY = 20;
@@ -87,11 +92,17 @@ final class LeaseSweeper {
 	}
 
 	/**
-	 * Sweeps again shortly: a keyspace event, a handoff message or a batch of candidates did not fit in its queue,
+	 * Sweeps again shortly (at most every 200 ms): a keyspace event or a handoff message did not fit in its queue,
 	 * and the sweep finds what it was about (handed-off leases are marked lapsed in the index).
 	 */
 	void sweepSoon() {
+		sweepSoon(MIN_SPACING);
+	}
+
+	private void sweepSoon(Duration spacing) {
 		if (this.client.isRunning() && this.soon.compareAndSet(false, true)) {
+			long sinceLast = System.nanoTime() - this.lastSweepNanos;
+			long delay = Math.max(SOON.toMillis(), spacing.toMillis() - TimeUnit.NANOSECONDS.toMillis(sinceLast));
 			this.scheduler.schedule(() -> {
 				this.soon.set(false);
 				try {
@@ -100,7 +111,7 @@ final class LeaseSweeper {
 				catch (RuntimeException ex) {
 					this.client.redisFailed("sweeping for lapsed leases", ex);
 				}
-			}, SOON.toMillis(), TimeUnit.MILLISECONDS);
+			}, delay, TimeUnit.MILLISECONDS);
 		}
 	}
 
@@ -110,9 +121,12 @@ final class LeaseSweeper {
 	 * candidates it found.
 	 */
 	int sweep() {
+		this.lastSweepNanos = System.nanoTime();
 		int found = 0;
+		int skip = 0;
 		for (int page = 0; page < MAX_PAGES; page++) {
-			LeaseStore.Sweep sweep = this.store.sweep(INDEX_PAGE, this.settings.hbInterval().multipliedBy(10));
+			LeaseStore.Sweep sweep = this.store.sweep(INDEX_PAGE, skip, this.settings.hbInterval().multipliedBy(10));
+			skip += sweep.lapsed().size();
 			if (page == 0) {
 				this.client.liveConsumers(sweep.live());
 				this.client.lbsPending(sweep.pendingByConsumer().values().stream().mapToLong(Long::longValue).sum());
@@ -150,14 +164,18 @@ final class LeaseSweeper {
 	}
 
 	/**
-	 * Hands a batch to the claim worker; when the broker input is full, another sweep follows shortly.
+	 * Hands a batch to the claim worker; when the broker input is full, another sweep follows after a quarter of
+	 * the sweep interval.
 	 */
 	private int offer(List<ClaimCandidate> batch) {
 		if (batch.isEmpty()) {
 			return 0;
 		}
 		if (!this.brokerInput.offer(batch)) {
-			sweepSoon();
+			// the claim worker is behind: sweep again a little later (not every 200 ms: it may be waiting for the
+			// application to take its events)
+			Duration spacing = this.settings.sweepInterval().dividedBy(4);
+			sweepSoon((spacing.compareTo(MIN_SPACING) > 0) ? spacing : MIN_SPACING);
 			return 0;
 		}
 		this.client.candidatesQueued();

@@ -866,9 +866,13 @@ public final class StreamLeaseClient implements AutoCloseable {
 		// the caller may be a thread of the scheduler or the claim worker: clean up on a thread of its own, so that
 		// stopping those does not interrupt the handoff
 		Thread cleanup = new Thread(() -> {
+			// hand off at once (best effort: Redis may be the reason), then again after the threads stopped
+			handoffAll();
 			if (this.claimThread != null) {
 				this.claimThread.interrupt();
 			}
+			join(this.readerThread);
+			join(this.claimThread);
 			this.keyspace.stop();
 			removeHandoffListener();
 			shutdownThreads();

@@ -14,14 +14,16 @@
 -- ARGV[2]  maximum number of lapsed leases to return
 -- ARGV[3]  age in ms after which a lapsed registration is forgotten
 -- ARGV[4]  the lease key prefix {<service>-input}:lease: (a lease key is the prefix and the stream name)
+-- ARGV[5]  how many overdue entries to skip: the lapsed ones earlier pages of this sweep returned (live ones
+--          are re-scored into the future, so they leave the overdue range by themselves)
 --
 -- Returns {lapsed streams, live consumers, {consumer, pending count, ...}, index entries examined}.
 local index, consumers, instances, lbs = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local group, limit, forget, prefix = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local group, limit, forget, prefix, skip = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 
-local due = redis.call('ZRANGEBYSCORE', index, '-inf', '(' .. now, 'LIMIT', 0, limit)
+local due = redis.call('ZRANGEBYSCORE', index, '-inf', '(' .. now, 'LIMIT', skip, limit)
 local lapsed = {}
 local rescored = {}
 for _, stream in ipairs(due) do
