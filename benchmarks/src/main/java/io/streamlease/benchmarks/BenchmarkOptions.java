@@ -14,7 +14,9 @@ import java.util.Set;
  */
 final class BenchmarkOptions {
 
-	static final Set<String> SCENARIOS = Set.of("renewal", "failover", "handoff", "dispatch");
+	static final List<String> ORDER = List.of("renewal", "failover", "handoff", "dispatch", "entry", "cluster");
+
+	static final Set<String> SCENARIOS = Set.copyOf(ORDER);
 
 	final boolean quick;
 
@@ -69,8 +71,35 @@ final class BenchmarkOptions {
 
 	final int handlerThreads;
 
-	private BenchmarkOptions(boolean quick, boolean reportOnly, Map<String, String> values) {
+	// scenario 5: entry-level throughput
+	final int entryStreams;
+
+	final int entriesPerStream;
+
+	final List<Integer> entryCheckpointEvery;
+
+	final int entryRepetitions;
+
+	// cluster variants of scenarios 1 and 2
+	final int clusterMasters;
+
+	final List<Integer> clusterRenewalSizes;
+
+	final List<Duration> clusterRenewalHbIntervals;
+
+	final List<Integer> clusterFailoverSizes;
+
+	final int clusterFailoverRepetitions;
+
+	/**
+	 * Keep the raw results in benchmarks/results/ of the scenarios not run now, and render the report from all of
+	 * them (the scenarios run now replace theirs).
+	 */
+	final boolean merge;
+
+	private BenchmarkOptions(boolean quick, boolean reportOnly, boolean merge, Map<String, String> values) {
 		this.quick = quick;
+		this.merge = merge;
 		this.reportOnly = reportOnly;
 		this.root = Path.of(values.getOrDefault("root", ".")).toAbsolutePath().normalize();
 		this.scenarios = Set.copyOf(strings(values.getOrDefault("scenarios", String.join(",", SCENARIOS))));
@@ -98,11 +127,21 @@ final class BenchmarkOptions {
 		this.dispatchRates = integers(values.getOrDefault("rates", "100,1000,5000"));
 		this.rateDuration = seconds(values.getOrDefault("rate-duration", quick ? "4" : "8"));
 		this.handlerThreads = Integer.parseInt(values.getOrDefault("handler-threads", "4"));
+		this.entryStreams = Integer.parseInt(values.getOrDefault("entry-streams", "1000"));
+		this.entriesPerStream = Integer.parseInt(values.getOrDefault("entries-per-stream", quick ? "20" : "1000"));
+		this.entryCheckpointEvery = integers(values.getOrDefault("checkpoint-every", "100,1"));
+		this.entryRepetitions = Integer.parseInt(values.getOrDefault("entry-reps", quick ? "1" : "2"));
+		this.clusterMasters = Integer.parseInt(values.getOrDefault("cluster-masters", "3"));
+		this.clusterRenewalSizes = integers(values.getOrDefault("cluster-renewal-sizes", quick ? "1000" : "1000,10000"));
+		this.clusterRenewalHbIntervals = durations(values.getOrDefault("cluster-renewal-hb", quick ? "2" : "10"));
+		this.clusterFailoverSizes = integers(values.getOrDefault("cluster-failover-sizes", quick ? "10" : "10,3000"));
+		this.clusterFailoverRepetitions = Integer.parseInt(values.getOrDefault("cluster-failover-reps", quick ? "1" : "2"));
 	}
 
 	static BenchmarkOptions parse(String[] args) {
 		boolean quick = false;
 		boolean reportOnly = false;
+		boolean merge = false;
 		Map<String, String> values = new LinkedHashMap<>();
 		for (String arg : args) {
 			if (arg.equals("--quick")) {
@@ -111,16 +150,19 @@ final class BenchmarkOptions {
 			else if (arg.equals("--report-only")) {
 				reportOnly = true;
 			}
+			else if (arg.equals("--merge")) {
+				merge = true;
+			}
 			else if (arg.startsWith("--") && arg.contains("=")) {
 				int eq = arg.indexOf('=');
 				values.put(arg.substring(2, eq), arg.substring(eq + 1));
 			}
 			else {
-				throw new IllegalArgumentException("Unknown argument '" + arg + "'. Use --quick, --report-only and --name=value, e.g. "
+				throw new IllegalArgumentException("Unknown argument '" + arg + "'. Use --quick, --report-only, --merge and --name=value, e.g. "
 						+ "--scenarios=renewal,failover --renewal-sizes=1000,10000 --root=/path/to/repository");
 			}
 		}
-		return new BenchmarkOptions(quick, reportOnly, values);
+		return new BenchmarkOptions(quick, reportOnly, merge, values);
 	}
 
 	boolean runs(String scenario) {
@@ -139,7 +181,7 @@ final class BenchmarkOptions {
 	Map<String, Object> describe() {
 		Map<String, Object> described = new LinkedHashMap<>();
 		described.put("mode", this.quick ? "quick" : "full");
-		described.put("scenarios", List.of("renewal", "failover", "handoff", "dispatch").stream().filter(this.scenarios::contains).toList());
+		described.put("scenarios", ORDER.stream().filter(this.scenarios::contains).toList());
 		described.put("renewal sizes", this.renewalSizes);
 		described.put("renewal hb-intervals", this.renewalHbIntervals.stream().map(BenchmarkOptions::format).toList());
 		described.put("renewal windows per case", this.renewalWindows);
@@ -158,6 +200,15 @@ final class BenchmarkOptions {
 		described.put("dispatch rates", this.dispatchRates);
 		described.put("dispatch duration per rate", format(this.rateDuration));
 		described.put("handler threads", this.handlerThreads);
+		described.put("entry-level streams", this.entryStreams);
+		described.put("entries per stream", this.entriesPerStream);
+		described.put("entry-level checkpoint-every", this.entryCheckpointEvery);
+		described.put("entry-level repetitions", this.entryRepetitions);
+		described.put("cluster masters", this.clusterMasters);
+		described.put("cluster renewal sizes (per service)", this.clusterRenewalSizes);
+		described.put("cluster renewal hb-intervals", this.clusterRenewalHbIntervals.stream().map(BenchmarkOptions::format).toList());
+		described.put("cluster failover sizes (per service)", this.clusterFailoverSizes);
+		described.put("cluster failover repetitions", this.clusterFailoverRepetitions);
 		return described;
 	}
 

@@ -20,9 +20,14 @@ import java.util.Map;
  * @param failover scenario 2
  * @param handoff scenario 3
  * @param dispatch scenario 4
+ * @param entryLevel scenario 5
+ * @param cluster the renewal and failover scenarios on a Redis Cluster
+ * @param mergedRuns later runs of some scenarios whose results were merged into these ({@code --merge}): for each,
+ * its command, commit, start, duration, scenarios and load averages
  */
 record BenchmarkRun(BenchmarkOptions options, String command, String commit, Map<String, String> machine,
 		Map<String, String> redis, Instant startedAt, double seconds, Map<String, Double> loadAverages,
 		RenewalBenchmark.Results renewal, List<FailoverBenchmark.Case> failover, List<HandoffBenchmark.Case> handoff,
-		DispatchBenchmark.Results dispatch) {
+		DispatchBenchmark.Results dispatch, List<EntryLevelBenchmark.Run> entryLevel, ClusterBenchmark.Results cluster,
+		List<Map<String, Object>> mergedRuns) {
 }

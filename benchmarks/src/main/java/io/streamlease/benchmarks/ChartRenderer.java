@@ -19,7 +19,13 @@ import java.util.function.ToDoubleFunction;
 
 import org.jfree.chart.ChartUtils;
 import org.jfree.chart.JFreeChart;
+import org.jfree.chart.axis.CategoryAxis;
 import org.jfree.chart.axis.LogarithmicAxis;
+import org.jfree.chart.labels.StandardCategoryItemLabelGenerator;
+import org.jfree.chart.plot.CategoryPlot;
+import org.jfree.chart.renderer.category.BarRenderer;
+import org.jfree.chart.renderer.category.StandardBarPainter;
+import org.jfree.data.category.DefaultCategoryDataset;
 import org.jfree.chart.axis.NumberAxis;
 import org.jfree.chart.axis.ValueAxis;
 import org.jfree.chart.plot.CombinedDomainXYPlot;
@@ -71,6 +77,10 @@ final class ChartRenderer {
 			if (run.handoff() != null && run.handoff().stream().anyMatch((c) -> !c.pooled().isEmpty())) {
 				save(handoff(run.handoff()), "handoff-latency.png", 900, 550);
 				files.put("handoff", "handoff-latency.png");
+			}
+			if (run.entryLevel() != null && run.entryLevel().stream().anyMatch((r) -> r.error() == null)) {
+				save(entryLevel(run.entryLevel()), "entry-level-throughput.png", 900, 500);
+				files.put("entry", "entry-level-throughput.png");
 			}
 			if (run.dispatch() != null && !run.dispatch().rates().isEmpty()) {
 				save(dispatch(run.dispatch().rates()), "dispatch-latency.png", 900, 550);
@@ -239,6 +249,36 @@ final class ChartRenderer {
 		grid(plot);
 		return style(new JFreeChart("Dispatch latency against submission rate", new Font("SansSerif", Font.BOLD, 16), plot,
 				true));
+	}
+
+	private JFreeChart entryLevel(List<EntryLevelBenchmark.Run> runs) {
+		DefaultCategoryDataset dataset = new DefaultCategoryDataset();
+		int streams = runs.get(0).streams();
+		int perStream = runs.get(0).perStream();
+		for (int every : runs.stream().map(EntryLevelBenchmark.Run::checkpointEvery).distinct().toList()) {
+			List<EntryLevelBenchmark.Run> these = runs.stream().filter((r) -> r.checkpointEvery() == every && r.error() == null).toList();
+			String category = "checkpoint-every " + every;
+			dataset.addValue(Spread.of(these.stream().map(EntryLevelBenchmark.Run::entriesPerSecond).toList()).median(), "entries / s",
+					category);
+			dataset.addValue(Spread.of(these.stream().map(EntryLevelBenchmark.Run::checkpointsPerSecond).toList()).median(),
+					"checkpoint writes / s", category);
+		}
+		CategoryAxis domain = new CategoryAxis("");
+		NumberAxis range = new NumberAxis("per second (median of repetitions)");
+		range.setNumberFormatOverride(new DecimalFormat("#,##0"));
+		BarRenderer renderer = new BarRenderer();
+		renderer.setBarPainter(new StandardBarPainter());
+		renderer.setShadowVisible(false);
+		renderer.setMaximumBarWidth(0.2);
+		renderer.setSeriesPaint(0, PALETTE[0]);
+		renderer.setSeriesPaint(1, PALETTE[3]);
+		renderer.setDefaultItemLabelGenerator(new StandardCategoryItemLabelGenerator("{2}", new DecimalFormat("#,##0")));
+		renderer.setDefaultItemLabelsVisible(true);
+		CategoryPlot plot = new CategoryPlot(dataset, domain, range, renderer);
+		plot.setBackgroundPaint(Color.WHITE);
+		plot.setRangeGridlinePaint(new Color(0xdddddd));
+		return style(new JFreeChart("Entry-level throughput, " + String.format(java.util.Locale.ROOT, "%,d", streams) + " streams x "
+				+ perStream + " entries", new Font("SansSerif", Font.BOLD, 16), plot, true));
 	}
 
 	private static ValueAxis logAxis(String label) {

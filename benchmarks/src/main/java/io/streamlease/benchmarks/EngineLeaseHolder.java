@@ -65,7 +65,13 @@ final class EngineLeaseHolder implements LeaseHolder {
 	}
 
 	EngineLeaseHolder(String uri, RedissonClient control, String service, Duration hb) {
-		this.redisson = RedissonClients.create(uri, this.counter, null);
+		this(uri, null, control, service, hb);
+	}
+
+	/** On a Redis Cluster (the client of its own is a cluster client) when {@code clusterNodes} is not null. */
+	EngineLeaseHolder(String uri, List<String> clusterNodes, RedissonClient control, String service, Duration hb) {
+		this.redisson = (clusterNodes != null) ? RedissonClients.createCluster(clusterNodes, this.counter)
+				: RedissonClients.create(uri, this.counter, null);
 		this.control = control;
 		this.service = service;
 		this.hb = hb;

@@ -1,6 +1,9 @@
 package io.streamlease.benchmarks;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.concurrent.atomic.LongAdder;
 
 import io.streamlease.engine.EngineSettings;
@@ -11,15 +14,21 @@ import io.streamlease.engine.StreamLeaseClient;
 import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
 import org.redisson.config.Config;
+import org.redisson.config.ReadMode;
 
 /**
  * The owner in the failover scenario: a consumer in a process of its own, so that it can be killed with SIGKILL
  * like a crashed pod. It takes the streams announced on the LBS, prints {@code STARTED} once running and
  * {@code HOLDING <n>} once it holds the expected number, and runs until killed.
  * <p>
- * Arguments: redis uri, service, consumer id, hb-interval in ms, expected number of streams.
+ * Arguments: redis uri (or {@code cluster:host:port,...} for a Redis Cluster), service (or several, comma-separated:
+ * one engine each on one Redisson client, as one pod), consumer id, hb-interval in ms, expected number of streams
+ * (per service).
  */
 public final class OwnerProcess {
+
+	/** The prefix of the first argument that names the nodes of a Redis Cluster: {@code cluster:host:port,host:port}. */
+	static final String CLUSTER = "cluster:";
 
 	private OwnerProcess() {
 	}
@@ -29,44 +38,61 @@ public final class OwnerProcess {
 		Config config = new Config();
 		config.setThreads(2);
 		config.setNettyThreads(2);
-		config.useSingleServer().setAddress(args[0]).setTimeout(3000).setRetryAttempts(2).setRetryInterval(100);
+		if (args[0].startsWith(CLUSTER)) {
+			config.useClusterServers()
+				.addNodeAddress(Arrays.stream(args[0].substring(CLUSTER.length()).split(",")).map((a) -> "redis://" + a)
+					.toArray(String[]::new))
+				.setReadMode(ReadMode.MASTER)
+				.setSlaveConnectionMinimumIdleSize(0)
+				.setTimeout(3000)
+				.setRetryAttempts(2)
+				.setRetryInterval(100);
+		}
+		else {
+			config.useSingleServer().setAddress(args[0]).setTimeout(3000).setRetryAttempts(2).setRetryInterval(100);
+		}
 		RedissonClient redisson = Redisson.create(config);
-		EngineSettings settings = EngineSettings.builder(args[1], args[2])
-			.hbInterval(Duration.ofMillis(Long.parseLong(args[3])))
-			.maxConcurrentStreams(Math.max(expected, 10_000))
-			.outputChannelSize(10_000)
-			.retry(new RetrySettings(-1, Duration.ofMillis(50), Duration.ofMillis(500)))
-			.build();
-		StreamLeaseClient client = StreamLeaseClient.create(redisson, settings);
-		StreamEvents events = client.start();
+		List<StreamLeaseClient> clients = new ArrayList<>();
 		LongAdder added = new LongAdder();
-		Thread drainer = new Thread(() -> {
-			try {
-				while (true) {
-					StreamEvent event = events.take();
-					if (event.type() == StreamEvent.Type.ADDED) {
-						added.increment();
-					}
-					else if (event.type() == StreamEvent.Type.DISOWNED) {
-						say("DISOWNED " + event.stream());
-					}
-					else if (event.type() == StreamEvent.Type.TERMINATED) {
-						say("TERMINATED " + event.reason());
-						return;
+		for (String service : args[1].split(",")) {
+			EngineSettings settings = EngineSettings.builder(service, args[2])
+				.hbInterval(Duration.ofMillis(Long.parseLong(args[3])))
+				.maxConcurrentStreams(Math.max(expected, 10_000))
+				.outputChannelSize(10_000)
+				.retry(new RetrySettings(-1, Duration.ofMillis(50), Duration.ofMillis(500)))
+				.build();
+			StreamLeaseClient client = StreamLeaseClient.create(redisson, settings);
+			clients.add(client);
+			StreamEvents events = client.start();
+			Thread drainer = new Thread(() -> {
+				try {
+					while (true) {
+						StreamEvent event = events.take();
+						if (event.type() == StreamEvent.Type.ADDED) {
+							added.increment();
+						}
+						else if (event.type() == StreamEvent.Type.DISOWNED) {
+							say("DISOWNED " + event.stream());
+						}
+						else if (event.type() == StreamEvent.Type.TERMINATED) {
+							say("TERMINATED " + event.reason());
+							return;
+						}
 					}
 				}
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-			}
-		}, "owner-events");
-		drainer.setDaemon(true);
-		drainer.start();
+				catch (InterruptedException ex) {
+					Thread.currentThread().interrupt();
+				}
+			}, "owner-events-" + service);
+			drainer.setDaemon(true);
+			drainer.start();
+		}
 		say("STARTED " + args[2]);
 		boolean announced = false;
+		long total = (long) expected * clients.size();
 		while (true) {
-			if (!announced && added.sum() >= expected && client.ownedStreams().size() >= expected) {
-				say("HOLDING " + client.ownedStreams().size());
+			if (!announced && added.sum() >= total && clients.stream().allMatch((c) -> c.ownedStreams().size() >= expected)) {
+				say("HOLDING " + clients.stream().mapToInt((c) -> c.ownedStreams().size()).sum());
 				announced = true;
 			}
 			Thread.sleep(20);

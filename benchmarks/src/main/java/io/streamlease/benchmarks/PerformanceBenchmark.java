@@ -15,12 +15,13 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The benchmark harness: starts its own redis-server on a free loopback port, runs the scenarios (renewal cost,
- * failover, handoff, dispatch) for our engine and the baselines, writes the raw results to
+ * failover, handoff, dispatch, entry-level throughput, renewal and failover on a Redis Cluster) for our engine and the baselines, writes the raw results to
  * {@code benchmarks/results/} and the report to {@code docs/PERFORMANCE.md} with its charts in {@code docs/img/}.
  * <pre>
  * ./mvnw -B -Pbenchmarks -pl benchmarks -am package -DskipTests
  * java -jar benchmarks/target/stream-lease-benchmarks.jar [--quick] [--name=value ...]
  * java -jar benchmarks/target/stream-lease-benchmarks.jar --report-only   # render docs/ again from benchmarks/results/
+ * java -jar benchmarks/target/stream-lease-benchmarks.jar --scenarios=entry,cluster --merge   # add to the results there
  * </pre>
  */
 public final class PerformanceBenchmark {
@@ -32,6 +33,8 @@ public final class PerformanceBenchmark {
 
 	public static void main(String[] args) {
 		System.setProperty("java.awt.headless", "true");
+		// scenario 5 starts Spring contexts: they must not reconfigure the harness's logging
+		System.setProperty("org.springframework.boot.logging.LoggingSystem", "none");
 		BenchmarkOptions options = BenchmarkOptions.parse(args);
 		if (options.reportOnly) {
 			BenchmarkRun run = new ResultsReader(options.resultsDirectory()).read(options.root);
@@ -89,14 +92,40 @@ public final class PerformanceBenchmark {
 						logger.error("The dispatch scenario failed; the report leaves it out", ex);
 					}
 				}
+				List<EntryLevelBenchmark.Run> entryLevel = null;
+				if (options.runs("entry")) {
+					load.put("before entry-level", MachineInfo.loadAverage());
+					try {
+						entryLevel = new EntryLevelBenchmark(options, probe, control).run();
+					}
+					catch (RuntimeException ex) {
+						logger.error("The entry-level scenario failed; the report leaves it out", ex);
+					}
+				}
+				ClusterBenchmark.Results cluster = null;
+				if (options.runs("cluster")) {
+					load.put("before cluster", MachineInfo.loadAverage());
+					try {
+						cluster = new ClusterBenchmark(options).run();
+					}
+					catch (RuntimeException ex) {
+						logger.error("The cluster scenarios failed; the report leaves them out", ex);
+					}
+				}
 				load.put("at the end", MachineInfo.loadAverage());
 				BenchmarkRun run = new BenchmarkRun(options, command, MachineInfo.commit(options.root), MachineInfo.describe(),
 						probe.describe(), startedAt, (System.nanoTime() - started) / 1e9, load, renewal, failover, handoff,
-						dispatch);
+						dispatch, entryLevel, cluster, List.of());
 				new ResultsWriter(options.resultsDirectory()).write(run);
+				double seconds = run.seconds();
+				boolean merged = options.merge;
+				if (merged) {
+					// the report shows everything in benchmarks/results/: the earlier run's scenarios and this run's
+					run = new ResultsReader(options.resultsDirectory()).read(options.root);
+				}
 				Map<String, String> charts = new ChartRenderer(options.docsDirectory().resolve("img")).render(run);
 				new PerformanceReport(run, charts, false).write(options.docsDirectory().resolve("PERFORMANCE.md"));
-				logger.info("Done in {} s: {} and {}", Math.round(run.seconds()), options.docsDirectory().resolve("PERFORMANCE.md"),
+				logger.info("Done in {} s: {} and {}", Math.round(seconds), options.docsDirectory().resolve("PERFORMANCE.md"),
 						options.resultsDirectory());
 			}
 			finally {

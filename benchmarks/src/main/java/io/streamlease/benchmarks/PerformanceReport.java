@@ -60,6 +60,7 @@ final class PerformanceReport {
 			dispatch();
 		}
 		entryLevel();
+		cluster();
 		method();
 		try {
 			Files.createDirectories(file.getParent());
@@ -84,16 +85,20 @@ final class PerformanceReport {
 		line();
 		line("```bash");
 		line("./mvnw -B -Pbenchmarks -pl benchmarks -am package -DskipTests");
-		line("java -jar benchmarks/target/stream-lease-benchmarks.jar            # full run, about 20-25 minutes on 2 cores");
-		line("java -jar benchmarks/target/stream-lease-benchmarks.jar --quick    # small and fast, about 4 minutes");
+		line("java -jar benchmarks/target/stream-lease-benchmarks.jar            # full run, about 25-30 minutes on 2 cores");
+		line("java -jar benchmarks/target/stream-lease-benchmarks.jar --quick    # small and fast, about 5 minutes");
 		line("java -jar benchmarks/target/stream-lease-benchmarks.jar --report-only  # this page again from benchmarks/results/");
 		line("```");
 		line();
 		line("The harness starts its own `redis-server` on a free loopback port (through the project's `test-support` module:");
 		line("Docker, else `redis-server` on the PATH, else the embedded-redis binary); it never uses a Redis you already run.");
-		line("Options: `--scenarios=renewal,failover,handoff,dispatch`, `--renewal-sizes=1000,10000,100000`, `--renewal-hb=10,2`,");
+		line("Options: `--scenarios=renewal,failover,handoff,dispatch,entry,cluster`, `--renewal-sizes=1000,10000,100000`, `--renewal-hb=10,2`,");
 		line("`--soak=180`, `--failover-sizes=10,10000`, `--failover-hb=2`, `--noise-keys=10000`, `--handoff-sizes=100,1000,10000`,");
-		line("`--dispatch-backlog=50000`, `--rates=100,1000,5000`, `--rate-duration=8`, `--root=<repository>` (durations in seconds).");
+		line("`--dispatch-backlog=50000`, `--rates=100,1000,5000`, `--rate-duration=8`, `--entry-streams=1000`, `--entries-per-stream=1000`,");
+		line("`--checkpoint-every=100,1`, `--entry-reps=2`, `--cluster-renewal-sizes=1000,10000`, `--cluster-renewal-hb=10`,");
+		line("`--cluster-failover-sizes=10,3000`, `--cluster-failover-reps=2`, `--root=<repository>` (durations in seconds).");
+		line("`--merge` keeps the raw results in `benchmarks/results/` of the scenarios not run now and renders this page from all of");
+		line("them, e.g. `java -jar benchmarks/target/stream-lease-benchmarks.jar --scenarios=entry,cluster --merge` after a full run.");
 		line("The module is built only with `-Pbenchmarks`, so `./mvnw verify` does not build or run it.");
 		line();
 		line("## This run");
@@ -118,7 +123,24 @@ final class PerformanceReport {
 		this.run.loadAverages().forEach((when, value) -> load.append((load.length() > 0) ? ", " : "")
 			.append(when).append(" ").append(Spread.number(value, 2)));
 		row("1-minute load average", load.toString());
+		for (Map<String, Object> merged : this.run.mergedRuns()) {
+			StringBuilder mergedLoad = new StringBuilder();
+			((Map<?, ?>) merged.get("load_averages")).forEach((when, value) -> mergedLoad.append((mergedLoad.length() > 0) ? ", " : "")
+				.append(when).append(" ").append(Spread.number(((Number) value).doubleValue(), 2)));
+			Object at = merged.get("started_at");
+			row("merged from a later run", String.join(", ", asStrings(merged.get("scenarios"))) + ": `" + merged.get("command") + "`, started "
+					+ ((at != null) ? DateTimeFormatter.ISO_LOCAL_DATE_TIME.format(java.time.Instant.parse(at.toString())
+						.atOffset(ZoneOffset.UTC).withNano(0)) + " UTC" : "?")
+					+ ", " + Math.round(((Number) merged.get("seconds")).doubleValue() / 60.0 * 10) / 10.0 + " min, commit "
+					+ merged.get("commit") + "; 1-minute load average " + mergedLoad);
+		}
 		line();
+		if (!this.run.mergedRuns().isEmpty()) {
+			line("The scenarios named in *merged from a later run* were measured by that run (same machine, same harness, its own");
+			line("`redis-server`s) and added to this run's raw results with `--merge` (a scenario measured by several of them shows");
+			line("the last one's results); everything else is from the run above.");
+			line();
+		}
 		line("**Other work was running on this machine during the run** (other engineers' Maven builds and test suites, each");
 		line("starting JVMs and Redis servers), so absolute numbers are noisier, and latencies longer, than on an idle machine.");
 		line("Every approach was measured in the same run on the same Redis, one after the other, so comparisons hold better");
@@ -126,7 +148,7 @@ final class PerformanceReport {
 		line();
 		if (!options.quick) {
 			line("Shortened against the issue: the 100,000-stream hold at hb-interval 10 s lasts " + BenchmarkOptions.format(options.soak)
-					+ " instead of 10 minutes, to keep the whole run under about 25 minutes.");
+					+ " instead of 10 minutes, to keep the whole run under about 30 minutes.");
 			line();
 		}
 	}
@@ -141,7 +163,7 @@ final class PerformanceReport {
 		line("|---|---|---|");
 		for (Verdict verdict : verdicts) {
 			line("| " + verdict.target() + " | " + verdict.measured() + " | "
-					+ ((verdict.met() == null) ? "not measured" : (verdict.met() ? "**met**" : "**not met**")) + " |");
+					+ ((verdict.met() == null) ? "not judged" : (verdict.met() ? "**met**" : "**not met**")) + " |");
 		}
 		line();
 	}
@@ -247,7 +269,60 @@ final class PerformanceReport {
 			verdicts.add(new Verdict("p99 XADD -> handler <= 10 ms at 1,000/s", p99.format(2) + " ms (median of repetitions, range)",
 					at1000.isEmpty() ? null : p99.median() <= 10));
 		}
-		verdicts.add(new Verdict("entry-level throughput (scenario 5)", "TODO: not in the harness yet (see section 5)", null));
+		if (this.run.entryLevel() != null && !this.run.entryLevel().isEmpty()) {
+			StringBuilder measured = new StringBuilder();
+			for (int every : checkpointSettings()) {
+				List<EntryLevelBenchmark.Run> runs = entryRuns(every);
+				measured.append((measured.length() > 0) ? "; " : "").append("checkpoint-every ").append(every).append(": ")
+					.append(Spread.of(runs.stream().map(EntryLevelBenchmark.Run::entriesPerSecond).toList()).format(0))
+					.append(" entries/s, ").append(Spread.of(runs.stream().map(EntryLevelBenchmark.Run::checkpointsPerSecond).toList()).format(0))
+					.append(" checkpoints/s");
+				long short_ = runs.stream().filter((r) -> r.error() != null).count();
+				if (short_ > 0) {
+					measured.append(" (").append(short_).append(" run(s) incomplete)");
+				}
+			}
+			EntryLevelBenchmark.Run any = this.run.entryLevel().get(0);
+			verdicts.add(new Verdict("entry-level throughput across " + Spread.number(any.streams(), 0)
+					+ " owned streams with checkpointing on (scenario 5; the issue sets no number)", measured.toString(), null));
+		}
+		else {
+			verdicts.add(new Verdict("entry-level throughput (scenario 5)", "scenario not run", null));
+		}
+		ClusterBenchmark.Results cluster = this.run.cluster();
+		if (cluster != null) {
+			if (!cluster.renewal().isEmpty()) {
+				StringBuilder measured = new StringBuilder();
+				boolean met = true;
+				for (ClusterBenchmark.RenewalCase c : cluster.renewal()) {
+					long max = c.maxCallsPerTick();
+					met &= c.error() == null && max >= 0 && max <= c.expectedCallsPerTick();
+					measured.append((measured.length() > 0) ? "; " : "").append(Spread.number(c.nPerService(), 0)).append(" per master, hb ")
+						.append(BenchmarkOptions.format(c.hb())).append(": max ").append(max).append(" (bound ")
+						.append(Spread.number(c.expectedCallsPerTick(), 0)).append(")");
+				}
+				verdicts.add(new Verdict("Redis Cluster (" + cluster.nodes().size() + " masters): renewal round trips per tick per node <= "
+						+ "ceil(N on the node / 1,000)", measured.toString(), met));
+			}
+			if (!cluster.failover().isEmpty()) {
+				double target = this.run.options().failoverHb.toMillis() * 1.25 / 1000 + 0.3;
+				StringBuilder measured = new StringBuilder();
+				boolean met = true;
+				for (int n : clusterFailoverSizes()) {
+					List<ClusterBenchmark.FailoverRun> runs = clusterFailover(n);
+					List<Double> pooled = new ArrayList<>();
+					runs.forEach((r) -> pooled.addAll(r.latencies()));
+					int missing = runs.stream().mapToInt(ClusterBenchmark.FailoverRun::missing).sum();
+					Summary summary = Summary.of(pooled);
+					met &= missing == 0 && summary.p99() <= target;
+					measured.append((measured.length() > 0) ? "; " : "").append(n).append(" per master (")
+						.append(n * runs.get(0).services()).append(" streams): ").append(Spread.number(summary.p99(), 2)).append(" s")
+						.append((missing > 0) ? " (" + missing + " not recovered)" : "");
+				}
+				verdicts.add(new Verdict("Redis Cluster: failover p99 <= " + Spread.number(target, 2) + " s (hb "
+						+ BenchmarkOptions.format(this.run.options().failoverHb) + ")", measured.toString(), met));
+			}
+		}
 		return verdicts;
 	}
 
@@ -594,13 +669,203 @@ final class PerformanceReport {
 
 	// ---- scenario 5
 
+	private List<Integer> checkpointSettings() {
+		return this.run.entryLevel().stream().map(EntryLevelBenchmark.Run::checkpointEvery).distinct().toList();
+	}
+
+	private List<EntryLevelBenchmark.Run> entryRuns(int every) {
+		return this.run.entryLevel().stream().filter((r) -> r.checkpointEvery() == every).toList();
+	}
+
+	private List<Integer> clusterFailoverSizes() {
+		return this.run.cluster().failover().stream().map(ClusterBenchmark.FailoverRun::nPerService).distinct().toList();
+	}
+
+	private List<ClusterBenchmark.FailoverRun> clusterFailover(int n) {
+		return this.run.cluster().failover().stream().filter((r) -> r.nPerService() == n).toList();
+	}
+
 	private void entryLevel() {
 		line("## 5. Entry-level throughput");
 		line();
-		line("**TODO** (not measured): entries per second through entry-level handlers across 1,000 owned streams, with");
-		line("checkpointing on. This scenario was left out of the harness while the entry-level handler API did not exist; it is");
-		line("the next one to add.");
+		List<EntryLevelBenchmark.Run> runs = this.run.entryLevel();
+		if (runs == null || runs.isEmpty()) {
+			line("Not measured in this run (`--scenarios=entry`).");
+			line();
+			return;
+		}
+		EntryLevelBenchmark.Run any = runs.get(0);
+		line("The Spring layer as an application uses it: the harness starts a Spring context (no web server) with the starter's");
+		line("auto-configuration and one bean with an entry-level `@StreamHandler void on(StreamEntry e, StreamState s)` method,");
+		line("which stores the entry's number in the state (one field, so every checkpoint carries a state) and counts. Properties:");
+		line("`stream-lease.hb-interval=10s`, `stream-lease.max-concurrent-streams=" + Math.max(1000, any.streams())
+				+ "`, `stream-lease.entry.checkpoint-every` as in the table,");
+		line("everything else the starter's defaults (entry batch 100, checkpoint-interval 1 s, 64 handler threads on Java 17, the");
+		line("starter's own Redisson client from `spring.data.redis.*`). " + Spread.number(any.streams(), 0)
+				+ " data streams are pre-filled with " + Spread.number(any.perStream(), 0) + " entries each");
+		line("(two fields, about 80 bytes; pipelined) on a flushed Redis, the context is started, and the streams are announced on");
+		line("the LBS at once; the engine leases them and the `EntryReader` feeds the handler.");
 		line();
+		line("*entries/s*: entries handled from the first entry handled to the last. *checkpoints*: checkpoint writes up to the");
+		line("last entry handled, counted on the server (`cmdstat_del` delta: `checkpoint.lua` is the only script that calls `DEL`");
+		line("while no stream finishes or is handed off); *checkpoints/s*: the same over the entries' window; *after*: written in");
+		line("the 3 s after the last entry (the caught-up checkpoints). *checkpointed*: streams whose checkpoint hash, read back");
+		line("then, holds the stream's last entry id as its position. Redis CPU and commands/s from the first entry handled to the");
+		line("last. Each cell: median of the repetitions with their range.");
+		line();
+		line("| checkpoint-every | runs | entries handled | entries/s | checkpoints | checkpoints/s | entries per checkpoint | after | checkpointed | Redis CPU % | Redis commands/s | first entry after |");
+		line("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+		for (int every : checkpointSettings()) {
+			List<EntryLevelBenchmark.Run> these = entryRuns(every);
+			long handled = these.stream().mapToLong(EntryLevelBenchmark.Run::handled).sum();
+			long expected = these.stream().mapToLong(EntryLevelBenchmark.Run::expected).sum();
+			long checkpoints = these.stream().mapToLong(EntryLevelBenchmark.Run::checkpoints).sum();
+			String errors = these.stream().map(EntryLevelBenchmark.Run::error).filter(Objects::nonNull).findFirst()
+				.map((e) -> " (" + e.replace("|", "/") + ")").orElse("");
+			line("| " + every + " | " + these.size() + " | " + Spread.number(handled, 0) + " / " + Spread.number(expected, 0) + errors + " | "
+					+ entrySpread(these, EntryLevelBenchmark.Run::entriesPerSecond, 0) + " | "
+					+ entrySpread(these, (r) -> r.checkpoints(), 0) + " | "
+					+ entrySpread(these, EntryLevelBenchmark.Run::checkpointsPerSecond, 0) + " | "
+					+ Spread.number((checkpoints > 0) ? handled / (double) checkpoints : Double.NaN, 1) + " | "
+					+ entrySpread(these, (r) -> r.checkpointsAfter(), 0) + " | "
+					+ these.stream().mapToInt(EntryLevelBenchmark.Run::checkpointedAtEnd).sum() + " / "
+					+ these.stream().mapToInt(EntryLevelBenchmark.Run::streams).sum() + " | "
+					+ entrySpread(these, EntryLevelBenchmark.Run::redisCpuPercent, 1) + " | "
+					+ entrySpread(these, EntryLevelBenchmark.Run::redisCommandsPerSecond, 0) + " | "
+					+ entrySpread(these, EntryLevelBenchmark.Run::secondsToFirstEntry, 2) + " s |");
+		}
+		line();
+		line("Notes: the handler does no work of its own, so this is the cost of the machinery (reading, dispatching to the");
+		line("handler pool, checkpointing), on the same 2 cores as Redis and the harness. With checkpoint-every 100 a stream of");
+		line(Spread.number(any.perStream(), 0) + " entries is also checkpointed at least every second (checkpoint-interval) and when it is caught up, so");
+		line("there are more checkpoints than entries / 100. Checkpoint-every 1 writes one fenced script call per entry, synchronously in");
+		line("the handler thread, which bounds the throughput by the round trips the handler pool can have in flight. A checkpoint");
+		line("call that fails (for example a client timeout: the starter's own Redisson client times out after hb-interval / 8, here");
+		line("1.25 s, without retries) is not repeated on its own, the next checkpoint of the stream covers it; so fewer checkpoints");
+		line("than entries at checkpoint-every 1 means that some calls failed (the harness's log shows them as `EntryReader`");
+		line("warnings), not that entries went unrecorded: *checkpointed* shows every stream's final position. At checkpoint-every");
+		line("100 a run lasts only a few seconds, so its value swings with whatever else the 2 cores are doing (see the load");
+		line("averages); read it as an order of magnitude.");
+		line();
+		String chart = this.charts.get("entry");
+		if (chart != null) {
+			line("![Entry-level throughput](img/" + chart + ")");
+			line();
+		}
+	}
+
+	private static String entrySpread(List<EntryLevelBenchmark.Run> runs, ToDoubleFunction<EntryLevelBenchmark.Run> metric, int decimals) {
+		return Spread.of(runs.stream().filter((r) -> r.error() == null).map(metric::applyAsDouble).toList()).format(decimals);
+	}
+
+	// ---- Redis Cluster
+
+	private void cluster() {
+		ClusterBenchmark.Results cluster = this.run.cluster();
+		line("## 6. Redis Cluster: renewal and failover");
+		line();
+		if (cluster == null) {
+			line("Not measured in this run (`--scenarios=cluster`).");
+			line();
+			return;
+		}
+		line("A real Redis Cluster of " + cluster.nodes().size() + " masters without replicas (Redis " + cluster.redisVersion()
+				+ ", `test-support`'s `RedisServers.startCluster`, slots split");
+		line("evenly, on loopback, on the same machine as everything else), started by the harness; one service per master, named so");
+		line("that its hash tag `{<service>-input}` lands on that master: "
+				+ String.join(", ", cluster.serviceNodes().entrySet().stream().map((e) -> "`" + e.getKey() + "` on " + e.getValue()).toList())
+				+ ".");
+		line("Our engine only: the baselines of scenarios 1 and 2 were modelled for one node and are not run here. Redisson");
+		line("cluster clients with the harness's settings (" + RedissonClients.describe() + " per master, reads from masters).");
+		line();
+		if (!cluster.renewal().isEmpty()) {
+			line("### Renewal cost on the cluster");
+			line();
+			line("One engine per service, each on a cluster client of its own (so the round trips of each engine, which all go to its");
+			line("service's master, are counted apart), each holding N streams; measured like scenario 1 (one renewal period to settle,");
+			line(this.run.options().renewalWindows + " windows). *renewal requests/tick*: `renew.lua` calls per tick counted exactly per tick on each engine, i.e. per");
+			line("node; mean of the ticks, then the largest tick, bound ceil(N / 1,000) per node. Redis commands and CPU: `INFO` deltas");
+			line("summed over the masters (per node in the last column).");
+			line();
+			line("| N per master | total N | hb | renewal requests/tick per node, mean, max (bound) | client requests/s, all engines | Redis commands/s, all nodes | Redis CPU %, all nodes | Redis CPU % by node | held at end | lost |");
+			line("|---:|---:|---|---|---:|---:|---:|---|---:|---:|");
+			for (ClusterBenchmark.RenewalCase c : cluster.renewal()) {
+				Map<String, List<Double>> cpuByNode = new LinkedHashMap<>();
+				Map<String, List<Double>> perTick = new LinkedHashMap<>();
+				for (ClusterBenchmark.Window w : c.windows()) {
+					for (ClusterBenchmark.NodeWindow node : w.nodes()) {
+						cpuByNode.computeIfAbsent(node.service(), (k) -> new ArrayList<>()).add(node.redisCpuPercent());
+						perTick.computeIfAbsent(node.service(), (k) -> new ArrayList<>()).add(node.renewalCallsPerTick());
+					}
+				}
+				String ticks = String.join(", ", perTick.entrySet().stream()
+					.map((e) -> Spread.number(Spread.of(e.getValue()).median(), 1)).toList());
+				String cpus = String.join(" / ", cpuByNode.values().stream().map((v) -> Spread.of(v).format(1)).toList());
+				int total = c.nPerService() * c.services().size();
+				line("| " + Spread.number(c.nPerService(), 0) + " | " + Spread.number(total, 0) + " | " + BenchmarkOptions.format(c.hb()) + " | "
+						+ ((c.error() != null) ? "error: " + c.error().replace("|", "/") : ticks + "; max " + c.maxCallsPerTick() + " ("
+								+ Spread.number(c.expectedCallsPerTick(), 0) + ")")
+						+ " | " + c.spread(ClusterBenchmark.Window::clientRequestsPerSecond).format(1) + " | "
+						+ c.spread(ClusterBenchmark.Window::redisCommandsPerSecond).format(0) + " | "
+						+ c.spread(ClusterBenchmark.Window::redisCpuPercent).format(1) + " | " + cpus + " | "
+						+ Spread.number(c.heldOnServer(), 0) + " / " + Spread.number(total, 0) + " | " + c.lost() + " |");
+			}
+			line();
+		}
+		if (!cluster.failover().isEmpty()) {
+			double target = this.run.options().failoverHb.toMillis() * 1.25 / 1000 + 0.3;
+			line("### Failover on the cluster");
+			line();
+			line("One owner process (a separate JVM, one cluster client, one engine per service: a pod serving all "
+				+ cluster.serviceNodes().size() + " services)");
+			line("holds N streams of each service at hb-interval " + BenchmarkOptions.format(this.run.options().failoverHb)
+					+ "; one peer engine per service runs in the harness's JVM, each on its");
+			line("own cluster client. The owner is killed with SIGKILL; latency from the kill to the peer's ADDED (recovered) event,");
+			line("pooled over the services and repetitions. Detection as shipped (keyspace events from every master + sweep); no");
+			line("unrelated TTL keys; no events-only comparison here. Target p99 <= " + Spread.number(target, 2) + " s.");
+			line();
+			line("*keyspace events / sweep found*: summed over the peers and runs; the sweep count is of findings, and a stream may be");
+			line("found by several sweeps (and also by its event) before its claim lands, so it can exceed the number of streams.");
+			line("Not directly comparable with scenario 2's single node: here each master holds N streams and each service has a peer");
+			line("engine (its own claim worker), so the total is spread over three nodes and three claimers.");
+			line();
+			line("| N per master | total N | runs | recovered | p50 s | p90 s | p99 s | max s | p50 / p99 s by service | keyspace events / sweep found | target |");
+			line("|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---|");
+			for (int n : clusterFailoverSizes()) {
+				List<ClusterBenchmark.FailoverRun> runs = clusterFailover(n);
+				List<Double> pooled = new ArrayList<>();
+				Map<String, List<Double>> byService = new LinkedHashMap<>();
+				for (ClusterBenchmark.FailoverRun r : runs) {
+					pooled.addAll(r.latencies());
+					r.latenciesByService().forEach((service, l) -> byService.computeIfAbsent(service, (k) -> new ArrayList<>()).addAll(l));
+				}
+				int services = runs.get(0).services();
+				int expected = n * services * runs.size();
+				int missing = runs.stream().mapToInt(ClusterBenchmark.FailoverRun::missing).sum();
+				Summary summary = Summary.of(pooled);
+				String errors = runs.stream().map(ClusterBenchmark.FailoverRun::error).filter(Objects::nonNull).findFirst()
+					.map((e) -> " (error: " + e.replace("|", "/") + ")").orElse("");
+				String perService = String.join("; ", byService.entrySet().stream().map((e) -> {
+					Summary s = Summary.of(e.getValue());
+					return e.getKey() + " " + Spread.number(s.p50(), 2) + " / " + Spread.number(s.p99(), 2);
+				}).toList());
+				boolean met = missing == 0 && summary.p99() <= target;
+				line("| " + Spread.number(n, 0) + " | " + Spread.number(n * services, 0) + " | " + runs.size() + " | " + (expected - missing) + " / "
+						+ expected + errors + " | " + Spread.number(summary.p50(), 3) + " | " + Spread.number(summary.p90(), 3) + " | "
+						+ Spread.number(summary.p99(), 3) + " | " + Spread.number(summary.max(), 3) + " | " + perService + " | "
+						+ runs.stream().mapToLong(ClusterBenchmark.FailoverRun::keyspaceEvents).sum() + " / "
+						+ runs.stream().mapToLong(ClusterBenchmark.FailoverRun::sweepFound).sum() + " | **" + (met ? "met" : "not met") + "** |");
+			}
+			line();
+		}
+	}
+
+	private static List<String> asStrings(Object value) {
+		List<String> strings = new ArrayList<>();
+		if (value instanceof List<?> list) {
+			list.forEach((item) -> strings.add(String.valueOf(item)));
+		}
+		return strings;
 	}
 
 	private void method() {
@@ -617,6 +882,9 @@ final class PerformanceReport {
 		line("  handoff owners and all peers run in the harness's JVM with their own Redisson clients.");
 		line("- Latencies within one JVM use `System.nanoTime()`; across processes only the kill instant and the peer's");
 		line("  ADDED instant (both in the harness's JVM) are used.");
+		line("- Scenario 5 starts a Spring context in the harness's JVM (Spring's logging system switched off so that it does not");
+		line("  reconfigure the harness's); the cluster scenarios start " + "their own Redis Cluster and stop it afterwards, and run after");
+		line("  the single-node scenarios.");
 		line();
 		line("Options of this run:");
 		line();
@@ -624,6 +892,25 @@ final class PerformanceReport {
 		line("|---|---|");
 		this.run.options().describe().forEach((name, value) -> row(name, String.valueOf(value)));
 		line();
+		for (Map<String, Object> merged : this.run.mergedRuns()) {
+			List<String> scenarios = asStrings(merged.get("scenarios"));
+			line("Options of the later run merged in (" + String.join(", ", scenarios) + "), those of its scenarios:");
+			line();
+			line("| option | value |");
+			line("|---|---|");
+			((Map<?, ?>) merged.get("options")).forEach((name, value) -> {
+				String option = String.valueOf(name);
+				boolean relevant = option.equals("mode") || option.equals("scenarios")
+						|| (scenarios.contains("entry") && option.startsWith("entr"))
+						|| (scenarios.contains("cluster") && (option.startsWith("cluster") || option.equals("failover hb-interval")
+								|| option.startsWith("renewal window")))
+						|| (!scenarios.contains("entry") && !scenarios.contains("cluster"));
+				if (relevant) {
+					row(option, String.valueOf(value).replace("\"", ""));
+				}
+			});
+			line();
+		}
 	}
 
 	// ---- output

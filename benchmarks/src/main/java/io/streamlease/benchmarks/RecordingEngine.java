@@ -54,7 +54,12 @@ final class RecordingEngine implements AutoCloseable {
 	private final LongAdder claimsLost = new LongAdder();
 
 	RecordingEngine(String uri, EngineSettings settings, Consumer<StreamEvent> handler) {
-		this.redisson = RedissonClients.create(uri);
+		this(RedissonClients.create(uri), settings, handler);
+	}
+
+	/** With {@code redisson} as its own client (shut down on close), for example a Redis Cluster client. */
+	RecordingEngine(RedissonClient redisson, EngineSettings settings, Consumer<StreamEvent> handler) {
+		this.redisson = redisson;
 		this.client = StreamLeaseClient.create(this.redisson, settings, new EngineMetrics() {
 
 			@Override

@@ -1,10 +1,12 @@
 package io.streamlease.benchmarks;
 
 import java.time.Duration;
+import java.util.List;
 
 import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
 import org.redisson.config.Config;
+import org.redisson.config.ReadMode;
 
 /**
  * The one Redisson configuration every approach uses, so that differences come from the approach and not from
@@ -45,6 +47,31 @@ final class RedissonClients {
 			.setAddress(uri)
 			.setConnectionMinimumIdleSize(MIN_IDLE_CONNECTIONS)
 			.setConnectionPoolSize(POOL_SIZE)
+			.setSubscriptionConnectionMinimumIdleSize(1)
+			.setTimeout(10_000)
+			.setConnectTimeout(5_000)
+			.setRetryAttempts(2)
+			.setRetryInterval(200);
+		return Redisson.create(config);
+	}
+
+	/**
+	 * A client of the Redis Cluster whose masters are at {@code addresses} ({@code host:port}), with the same threads
+	 * and connections per master as {@link #create(String, CommandCounter, Duration)}; reads go to the masters.
+	 */
+	static RedissonClient createCluster(List<String> addresses, CommandCounter counter) {
+		Config config = new Config();
+		config.setThreads(THREADS);
+		config.setNettyThreads(NETTY_THREADS);
+		if (counter != null) {
+			config.setNettyHook(counter);
+		}
+		config.useClusterServers()
+			.addNodeAddress(addresses.stream().map((address) -> "redis://" + address).toArray(String[]::new))
+			.setReadMode(ReadMode.MASTER)
+			.setMasterConnectionMinimumIdleSize(MIN_IDLE_CONNECTIONS)
+			.setMasterConnectionPoolSize(POOL_SIZE)
+			.setSlaveConnectionMinimumIdleSize(0)
 			.setSubscriptionConnectionMinimumIdleSize(1)
 			.setTimeout(10_000)
 			.setConnectTimeout(5_000)

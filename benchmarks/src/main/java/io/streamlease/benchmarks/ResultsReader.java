@@ -40,7 +40,7 @@ final class ResultsReader {
 			if (!tail.isEmpty()) {
 				args.addAll(Arrays.asList(tail.split(" ")));
 			}
-			args.removeIf((arg) -> arg.startsWith("--root=") || arg.equals("--report-only"));
+			args.removeIf((arg) -> arg.startsWith("--root=") || arg.equals("--report-only") || arg.equals("--merge"));
 			args.add("--root=" + root);
 			BenchmarkOptions options = BenchmarkOptions.parse(args.toArray(String[]::new));
 			Map<String, Double> load = new LinkedHashMap<>();
@@ -48,7 +48,8 @@ final class ResultsReader {
 			return new BenchmarkRun(options, command, json.path("commit").asString(), strings(json.path("machine")),
 					strings(json.path("redis")), Instant.parse(json.path("started_at").asString()), json.path("seconds").asDouble(),
 					load, json.has("renewal") ? renewal(json) : null, json.has("failover") ? failover(json) : null,
-					json.has("handoff") ? handoff(json) : null, json.has("dispatch_throughput") ? dispatch(json) : null);
+					json.has("handoff") ? handoff(json) : null, json.has("dispatch_throughput") ? dispatch(json) : null,
+					json.has("entry_level") ? entryLevel(json) : null, json.has("cluster") ? cluster(json) : null, mergedRuns(json));
 		}
 		catch (IOException ex) {
 			throw new UncheckedIOException("Could not read the results in " + this.directory, ex);
@@ -165,6 +166,105 @@ final class ResultsReader {
 					number(row, "redis_cpu_percent"), number(row, "max_producer_lag_ms"), text(row, "error")));
 		}
 		return new DispatchBenchmark.Results(throughput, rates);
+	}
+
+	private static List<EntryLevelBenchmark.Run> entryLevel(JsonNode json) {
+		List<EntryLevelBenchmark.Run> runs = new ArrayList<>();
+		for (JsonNode row : json.path("entry_level")) {
+			runs.add(new EntryLevelBenchmark.Run(row.path("checkpoint_every").asInt(), row.path("repetition").asInt(),
+					row.path("streams").asInt(), row.path("entries_per_stream").asInt(), row.path("handled").asLong(),
+					number(row, "seconds"), number(row, "entries_per_s"), row.path("checkpoints").asLong(),
+					number(row, "checkpoints_per_s"), row.path("checkpoints_after_last_entry").asLong(),
+					row.path("checkpointed_at_end").asInt(), number(row, "redis_cpu_percent"), number(row, "redis_commands_per_s"),
+					number(row, "seconds_to_first_entry"), text(row, "error")));
+		}
+		return runs;
+	}
+
+	private ClusterBenchmark.Results cluster(JsonNode json) throws IOException {
+		JsonNode section = json.path("cluster");
+		List<String> nodes = new ArrayList<>();
+		section.path("nodes").forEach((node) -> nodes.add(node.asString()));
+		Map<String, String> serviceNodes = strings(section.path("service_nodes"));
+		List<String> services = new ArrayList<>(serviceNodes.keySet());
+		Map<String, List<JsonNode>> rowsByCase = new LinkedHashMap<>();
+		for (JsonNode row : section.path("renewal")) {
+			rowsByCase.computeIfAbsent(row.path("n_per_service").asInt() + "|" + row.path("hb_s").asDouble(), (key) -> new ArrayList<>())
+				.add(row);
+		}
+		List<ClusterBenchmark.RenewalCase> renewal = new ArrayList<>();
+		for (List<JsonNode> rows : rowsByCase.values()) {
+			JsonNode first = rows.get(0);
+			Map<Integer, List<JsonNode>> byWindow = new LinkedHashMap<>();
+			for (JsonNode row : rows) {
+				if (!row.path("window").isNull() && !row.path("window").isMissingNode()) {
+					byWindow.computeIfAbsent(row.path("window").asInt(), (key) -> new ArrayList<>()).add(row);
+				}
+			}
+			List<ClusterBenchmark.Window> windows = new ArrayList<>();
+			byWindow.forEach((index, windowRows) -> {
+				List<ClusterBenchmark.NodeWindow> nodeWindows = new ArrayList<>();
+				for (JsonNode row : windowRows) {
+					nodeWindows.add(new ClusterBenchmark.NodeWindow(text(row, "service"), row.path("node_port").asInt(),
+							number(row, "renewal_calls_per_tick"), row.path("max_renewal_calls_per_tick").asLong(), number(row, "ticks"),
+							number(row, "node_redis_commands_per_s"), number(row, "node_redis_cpu_percent")));
+				}
+				JsonNode w = windowRows.get(0);
+				windows.add(new ClusterBenchmark.Window(index, number(w, "window_s"), number(w, "redis_commands_per_s_all_nodes"),
+						number(w, "redis_cpu_percent_all_nodes"), number(w, "client_requests_per_s_all_engines"), nodeWindows));
+			});
+			renewal.add(new ClusterBenchmark.RenewalCase(first.path("n_per_service").asInt(), seconds(first, "hb_s"), services,
+					first.path("acquired").asInt(), first.path("held_on_server_at_end").asLong(), first.path("lost_total").asLong(),
+					number(first, "expected_calls_per_tick"), windows, text(first, "error")));
+		}
+		Map<String, Map<String, List<Double>>> samples = new HashMap<>();
+		Path path = this.directory.resolve("cluster-failover-samples.csv");
+		if (Files.exists(path)) {
+			List<String> lines = Files.readAllLines(path);
+			if (!lines.isEmpty()) {
+				List<String> header = cells(lines.get(0));
+				for (String line : lines.subList(1, lines.size())) {
+					List<String> cells = cells(line);
+					String key = cells.get(header.indexOf("n_per_service")) + "|" + cells.get(header.indexOf("repetition"));
+					samples.computeIfAbsent(key, (k) -> new LinkedHashMap<>())
+						.computeIfAbsent(cells.get(header.indexOf("service")), (k) -> new ArrayList<>())
+						.add(Double.parseDouble(cells.get(header.indexOf("latency_s"))));
+				}
+			}
+		}
+		List<ClusterBenchmark.FailoverRun> failover = new ArrayList<>();
+		for (JsonNode row : section.path("failover")) {
+			String key = row.path("n_per_service").asInt() + "|" + row.path("repetition").asInt();
+			failover.add(new ClusterBenchmark.FailoverRun(row.path("n_per_service").asInt(), row.path("services").asInt(),
+					seconds(row, "hb_s"), row.path("repetition").asInt(), samples.getOrDefault(key, Map.of()),
+					row.path("missing_at_timeout").asInt(), row.path("sweep_found").asLong(), row.path("keyspace_events").asLong(),
+					text(row, "error")));
+		}
+		return new ClusterBenchmark.Results(nodes, serviceNodes, text(section, "redis_version"), renewal, failover);
+	}
+
+	private static List<Map<String, Object>> mergedRuns(JsonNode json) {
+		List<Map<String, Object>> runs = new ArrayList<>();
+		for (JsonNode merged : json.path("merged_runs")) {
+			Map<String, Object> run = new LinkedHashMap<>();
+			run.put("command", text(merged, "command"));
+			run.put("commit", text(merged, "commit"));
+			run.put("started_at", text(merged, "started_at"));
+			run.put("seconds", number(merged, "seconds"));
+			List<String> scenarios = new ArrayList<>();
+			merged.path("scenarios").forEach((s) -> scenarios.add(s.asString()));
+			run.put("scenarios", scenarios);
+			Map<String, Double> load = new LinkedHashMap<>();
+			merged.path("load_averages").properties().forEach((entry) -> load.put(entry.getKey(), entry.getValue().asDouble()));
+			run.put("load_averages", load);
+			run.put("redis", strings(merged.path("redis")));
+			Map<String, String> options = new LinkedHashMap<>();
+			merged.path("options").properties().forEach((entry) -> options.put(entry.getKey(),
+					entry.getValue().isString() ? entry.getValue().asString() : entry.getValue().toString()));
+			run.put("options", options);
+			runs.add(run);
+		}
+		return runs;
 	}
 
 	/** Samples from a CSV file, grouped by the values of the key columns joined with '|'. */

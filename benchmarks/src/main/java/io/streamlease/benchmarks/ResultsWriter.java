@@ -28,6 +28,31 @@ final class ResultsWriter {
 		try {
 			Files.createDirectories(this.directory);
 			Map<String, Object> json = new LinkedHashMap<>();
+			Path existing = this.directory.resolve("run.json");
+			if (run.options().merge && Files.exists(existing)) {
+				// keep the earlier run's header and the scenarios not run now; the scenarios run now replace theirs
+				@SuppressWarnings("unchecked")
+				Map<String, Object> previous = JsonMapper.builder().build().readValue(Files.readString(existing), LinkedHashMap.class);
+				json.putAll(previous);
+				Map<String, Object> merged = new LinkedHashMap<>();
+				merged.put("command", run.command());
+				merged.put("commit", run.commit());
+				merged.put("started_at", run.startedAt().toString());
+				merged.put("seconds", run.seconds());
+				merged.put("scenarios", BenchmarkOptions.ORDER.stream().filter(run.options()::runs).toList());
+				merged.put("load_averages", run.loadAverages());
+				merged.put("machine", run.machine());
+				merged.put("redis", run.redis());
+				merged.put("options", run.options().describe());
+				List<Object> all = new ArrayList<>();
+				if (previous.get("merged_runs") instanceof List<?> list) {
+					all.addAll(list);
+				}
+				all.add(merged);
+				json.put("merged_runs", all);
+				write(run, json);
+				return;
+			}
 			json.put("command", run.command());
 			json.put("commit", run.commit());
 			json.put("started_at", run.startedAt().toString());
@@ -36,6 +61,15 @@ final class ResultsWriter {
 			json.put("redis", run.redis());
 			json.put("load_averages", run.loadAverages());
 			json.put("options", run.options().describe());
+			write(run, json);
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException("Could not write the results to " + this.directory, ex);
+		}
+	}
+
+	private void write(BenchmarkRun run, Map<String, Object> json) {
+		try {
 			if (run.renewal() != null) {
 				List<Map<String, Object>> rows = new ArrayList<>();
 				for (RenewalBenchmark.Case c : run.renewal().cases()) {
@@ -122,6 +156,40 @@ final class ResultsWriter {
 				csv("dispatch-latency.csv", latency);
 				json.put("dispatch_throughput", throughput);
 				json.put("dispatch_latency", latency);
+			}
+			if (run.entryLevel() != null) {
+				List<Map<String, Object>> rows = run.entryLevel().stream().map(EntryLevelBenchmark::row).toList();
+				csv("entry-level.csv", rows);
+				json.put("entry_level", rows);
+			}
+			if (run.cluster() != null) {
+				ClusterBenchmark.Results cluster = run.cluster();
+				List<Map<String, Object>> renewal = new ArrayList<>();
+				cluster.renewal().forEach((c) -> renewal.addAll(ClusterBenchmark.renewalRows(c)));
+				List<Map<String, Object>> failover = cluster.failover().stream().map(ClusterBenchmark::failoverRow).toList();
+				List<Map<String, Object>> samples = new ArrayList<>();
+				for (ClusterBenchmark.FailoverRun r : cluster.failover()) {
+					r.latenciesByService().forEach((service, latencies) -> {
+						for (double latency : latencies) {
+							Map<String, Object> sample = new LinkedHashMap<>();
+							sample.put("n_per_service", r.nPerService());
+							sample.put("repetition", r.repetition());
+							sample.put("service", service);
+							sample.put("latency_s", latency);
+							samples.add(sample);
+						}
+					});
+				}
+				csv("cluster-renewal.csv", renewal);
+				csv("cluster-failover.csv", failover);
+				csv("cluster-failover-samples.csv", samples);
+				Map<String, Object> section = new LinkedHashMap<>();
+				section.put("nodes", cluster.nodes());
+				section.put("service_nodes", cluster.serviceNodes());
+				section.put("redis_version", cluster.redisVersion());
+				section.put("renewal", renewal);
+				section.put("failover", failover);
+				json.put("cluster", section);
 			}
 			String text = JsonMapper.builder().build().writerWithDefaultPrettyPrinter().writeValueAsString(clean(json));
 			Files.writeString(this.directory.resolve("run.json"), text);
