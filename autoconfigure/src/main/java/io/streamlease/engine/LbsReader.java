@@ -31,6 +31,9 @@ final class LbsReader implements Runnable {
 	/** Entries read but not yet acquired because the acquire call failed: retried before reading more. */
 	private List<LbsEntry> unacquired = List.of();
 
+	/** Malformed entries read but not yet dead-lettered because the call failed: retried before reading more. */
+	private List<LbsEntry> undeadLettered = new ArrayList<>();
+
 	LbsReader(StreamLeaseClient client) {
 		this.client = client;
 		this.settings = client.settings();
@@ -43,10 +46,7 @@ final class LbsReader implements Runnable {
 		int failures = 0;
 		while (this.client.isReading()) {
 			try {
-				if (!this.unacquired.isEmpty()) {
-					acquire(this.unacquired);
-					this.unacquired = List.of();
-				}
+				finishRead();
 				int room = this.client.room();
 				if (room <= 0) {
 					this.client.awaitRoom(BLOCK);
@@ -58,19 +58,17 @@ final class LbsReader implements Runnable {
 					failures = 0;
 				}
 				if (!read.isEmpty()) {
+					// remember the whole batch before any further call to Redis: the entries are now pending for this
+					// consumer, and a failure below must not make the reader forget any of them
 					List<LbsEntry> valid = new ArrayList<>(read.size());
+					List<LbsEntry> malformed = new ArrayList<>();
 					read.forEach((id, fields) -> {
 						LbsEntry entry = LbsEntry.parse(id.toString(), fields, this.settings.maxEntrySize());
-						if (entry.valid()) {
-							valid.add(entry);
-						}
-						else {
-							this.client.deadLetter(entry);
-						}
+						(entry.valid() ? valid : malformed).add(entry);
 					});
 					this.unacquired = valid;
-					acquire(valid);
-					this.unacquired = List.of();
+					this.undeadLettered = new ArrayList<>(malformed);
+					finishRead();
 				}
 			}
 			catch (InterruptedException ex) {
@@ -102,6 +100,20 @@ final class LbsReader implements Runnable {
 				this.client.redisFailed("reading the LBS (attempt " + failures + ", next in " + delay.toMillis() + " ms)", ex);
 				this.client.sleepWhileRunning(delay);
 			}
+		}
+	}
+
+	/**
+	 * Dead-letters and acquires what the last read left over; each list is cleared only as its calls succeed.
+	 */
+	private void finishRead() throws InterruptedException {
+		while (!this.undeadLettered.isEmpty()) {
+			this.client.deadLetter(this.undeadLettered.get(0));
+			this.undeadLettered.remove(0);
+		}
+		if (!this.unacquired.isEmpty()) {
+			acquire(this.unacquired);
+			this.unacquired = List.of();
 		}
 	}
 

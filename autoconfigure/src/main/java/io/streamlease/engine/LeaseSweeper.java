@@ -39,6 +39,8 @@ final class LeaseSweeper {
 
 	private volatile long lastSweepNanos = System.nanoTime();
 
+	private int strays;
+
 	/** Every this many sweeps, check that the server still sends keyspace events (a restart forgets CONFIG SET). */
 	private static final int CONFIG_CHECK_EVERY = 20;
 
@@ -155,9 +157,17 @@ final class LeaseSweeper {
 	private int orphansOfGoneConsumers(LeaseStore.Sweep sweep) {
 		Set<String> live = new HashSet<>(sweep.live());
 		int found = 0;
+		// entries pending for this consumer that it does not hold (a read whose follow-up calls all failed, or a
+		// stream it lost): seen twice in a row, so that an acquisition in flight is not mistaken for one
+		Long mine = sweep.pendingByConsumer().get(this.client.id());
+		this.strays = (mine != null && mine > this.client.ownedCount()) ? this.strays + 1 : 0;
+		if (this.strays >= 2) {
+			this.strays = 0;
+			found += strayEntries();
+		}
 		for (Map.Entry<String, Long> consumer : sweep.pendingByConsumer().entrySet()) {
 			if (!live.contains(consumer.getKey()) && !consumer.getKey().equals(this.client.id())) {
-				found += offer(orphansOf(consumer.getKey()));
+				found += offer(orphansOf(consumer.getKey(), Duration.ZERO));
 			}
 		}
 		return found;
@@ -186,8 +196,30 @@ final class LeaseSweeper {
 	 * Entries pending for a consumer that is gone: malformed ones are dead-lettered, deleted ones acknowledged,
 	 * the others become claim candidates (the acquire script refuses any whose lease is held).
 	 */
-	private List<ClaimCandidate> orphansOf(String consumer) {
-		List<LeaseStore.Pending> page = this.store.pending(consumer, Duration.ZERO, "-", PENDING_PAGE);
+	/**
+	 * Pages through this consumer's own pending entries idle for at least hb-interval and takes back those it does
+	 * not hold (claimed again, dead-lettered or acknowledged like any orphan).
+	 */
+	private int strayEntries() {
+		int found = 0;
+		String after = "-";
+		while (this.client.isReading()) {
+			List<LeaseStore.Pending> page = this.store.pending(this.client.id(), this.settings.hbInterval(), after,
+					this.settings.lbsRecoveryCount());
+			if (page.isEmpty()) {
+				break;
+			}
+			found += offer(orphans(page));
+			after = page.get(page.size() - 1).id();
+		}
+		return found;
+	}
+
+	private List<ClaimCandidate> orphansOf(String consumer, Duration minIdle) {
+		return orphans(this.store.pending(consumer, minIdle, "-", PENDING_PAGE));
+	}
+
+	private List<ClaimCandidate> orphans(List<LeaseStore.Pending> page) {
 		List<ClaimCandidate> orphans = new ArrayList<>();
 		for (LeaseStore.Pending pending : page) {
 			if (pending.fields().isEmpty()) {

@@ -31,6 +31,10 @@ if expected ~= '' then
   redis.call('DEL', KEYS[6])
   redis.call('HDEL', KEYS[7], stream)
 end
+if expected == '' and not redis.call('XPENDING', lbs, group, lbsId, lbsId, 1)[1] then
+  -- a repeated call after a lost reply: the entry was dead-lettered already
+  return {'OK', ''}
+end
 local fields = {}
 for k = 6, #ARGV do fields[#fields + 1] = ARGV[k] end
 local id = redis.call('XADD', dlq, 'MAXLEN', '~', maxlen, '*', unpack(fields))

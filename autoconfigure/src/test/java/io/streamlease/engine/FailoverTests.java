@@ -271,6 +271,19 @@ class FailoverTests extends EngineTestSupport {
 		assertThat(Duration.ofNanos(System.nanoTime() - closing)).isLessThan(ttl.dividedBy(4));
 	}
 
+	@Test
+	void anEntryLeftPendingForALiveConsumerThatDoesNotHoldItIsTakenBack() {
+		Running consumer = start("c1", (settings) -> settings.maxConcurrentStreams(1));
+		producer().submit("first", null);
+		await().atMost(5, TimeUnit.SECONDS).until(() -> consumer.added.containsKey("first"));
+		producer().submit("stray", null);
+		// read for c1 behind its back, as when every call after a read failed: pending for c1, no lease
+		redis.command("XREADGROUP", "GROUP", keys().group(), "c1", "COUNT", "10", "STREAMS", keys().lbs(), ">");
+		consumer.client.doneStream("first");
+		await().atMost(HB.multipliedBy(4)).until(() -> consumer.added.containsKey("stray"));
+		assertThat(consumer.added.get("stray").recovered()).isTrue();
+	}
+
 	private void submitMany(int streams) {
 		org.redisson.api.RBatch batch = redisson().createBatch();
 		for (int i = 0; i < streams; i++) {
