@@ -20,6 +20,8 @@ public class SampleProperties {
 
 	private final EmbeddedRedis embeddedRedis = new EmbeddedRedis();
 
+	private final Audit audit = new Audit();
+
 	public Duration getProcessingDelay() {
 		return this.processingDelay;
 	}
@@ -34,6 +36,10 @@ public class SampleProperties {
 
 	public EmbeddedRedis getEmbeddedRedis() {
 		return this.embeddedRedis;
+	}
+
+	public Audit getAudit() {
+		return this.audit;
 	}
 
 	/**
@@ -127,6 +133,50 @@ public class SampleProperties {
 
 		public void setEnabled(boolean enabled) {
 			this.enabled = enabled;
+		}
+
+	}
+
+	/**
+	 * The processing audit, for fault-injection runs (the project's chaos harness reads it to check fencing and to
+	 * time takeovers). When enabled, the session handler appends one record to the audit stream for every entry it
+	 * starts to handle ({@code kind=entry}, {@code stream}, {@code entry}, {@code type}, {@code consumer},
+	 * {@code token}, {@code recovered}), and {@code write-summary.lua} appends one record for every summary write it
+	 * is asked for, in the same script as the write ({@code kind=summary}, {@code key}, {@code result} accepted or
+	 * rejected, the caller's {@code token}, the {@code stored} token found, and the summary fields).
+	 * <p>
+	 * Off by default, and meant for tests only: the audit stream grows by one record per entry and is never trimmed,
+	 * a failed audit write fails the handler like any other Redis write (the entry is retried), and the summary
+	 * script then touches two keys that a Redis Cluster puts in different hash slots, so with the audit on the sample
+	 * works on a standalone (or Sentinel) Redis only: in a cluster every summary write fails with CROSSSLOT.
+	 */
+	public static class Audit {
+
+		/**
+		 * Whether to record every handled entry and every summary write attempt to the audit stream. For tests
+		 * on a standalone Redis only (see the class description).
+		 */
+		private boolean enabled;
+
+		/**
+		 * The key of the audit stream.
+		 */
+		private String stream = "sample:audit";
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
+		public String getStream() {
+			return this.stream;
+		}
+
+		public void setStream(String stream) {
+			this.stream = stream;
 		}
 
 	}

@@ -47,10 +47,13 @@ public class SessionHandler {
 
 	private final SessionSummaryWriter summaries;
 
+	private final SessionAudit audit;
+
 	private final Duration processingDelay;
 
-	public SessionHandler(SessionSummaryWriter summaries, SampleProperties properties) {
+	public SessionHandler(SessionSummaryWriter summaries, SessionAudit audit, SampleProperties properties) {
 		this.summaries = summaries;
+		this.audit = audit;
 		this.processingDelay = properties.getProcessingDelay();
 	}
 
@@ -59,6 +62,8 @@ public class SessionHandler {
 	 */
 	@StreamHandler
 	public void onEntry(StreamEntry entry, StreamState state, LeasedStream stream) throws InterruptedException {
+		// a no-op unless sample.audit.enabled (for fault-injection tests)
+		this.audit.entryHandled(entry, stream);
 		if (!this.processingDelay.isZero()) {
 			// interrupted when the lease is lost: the entry is then left to the stream's new owner
 			Thread.sleep(this.processingDelay.toMillis());

@@ -19,7 +19,8 @@ import org.springframework.stereotype.Component;
  * Writes the summary of a session, {@code summary:<stream>}, with a compare-token write: the hash keeps the fencing
  * token of its last writer, and a write with a smaller token is refused (see {@code write-summary.lua}). This is the
  * pattern to copy for any write a handler makes outside Stream Lease's own keys: a consumer that lost its lease
- * during a pause cannot overwrite what the stream's newer owner wrote.
+ * during a pause cannot overwrite what the stream's newer owner wrote. With the audit on ({@code sample.audit.enabled})
+ * the script also records every attempt, accepted or rejected, in the audit stream.
  */
 @Component
 public class SessionSummaryWriter {
@@ -31,20 +32,32 @@ public class SessionSummaryWriter {
 
 	private final RedissonClient redisson;
 
+	private final String auditStream;
+
 	/**
 	 * @param redis the client Stream Lease uses: built from {@code spring.data.redis.*} (an application with a
 	 * {@code RedissonClient} bean of its own would inject that instead, and Stream Lease would use it too)
+	 * @param audit where to record write attempts, if anywhere
 	 */
 	@Autowired
-	public SessionSummaryWriter(StreamLeaseRedis redis) {
-		this(redis.getClient());
+	public SessionSummaryWriter(StreamLeaseRedis redis, SessionAudit audit) {
+		this(redis.getClient(), audit.stream());
 	}
 
 	/**
 	 * @param redisson the client to write with
 	 */
 	public SessionSummaryWriter(RedissonClient redisson) {
+		this(redisson, null);
+	}
+
+	/**
+	 * @param redisson the client to write with
+	 * @param auditStream the audit stream that records every write attempt, or null for none
+	 */
+	public SessionSummaryWriter(RedissonClient redisson, String auditStream) {
 		this.redisson = redisson;
+		this.auditStream = auditStream;
 	}
 
 	/**
@@ -68,9 +81,10 @@ public class SessionSummaryWriter {
 			args.add(field);
 			args.add(value);
 		});
+		List<Object> keys = (this.auditStream != null) ? List.of(key(stream), this.auditStream) : List.of(key(stream));
 		// eval runs the script by its SHA once Redisson has loaded it (its script cache is on by default)
 		List<Object> reply = this.redisson.getScript(StringCodec.INSTANCE)
-			.eval(RScript.Mode.READ_WRITE, SCRIPT, RScript.ReturnType.LIST, List.of(key(stream)), args.toArray());
+			.eval(RScript.Mode.READ_WRITE, SCRIPT, RScript.ReturnType.LIST, keys, args.toArray());
 		return new Result(((Number) reply.get(0)).longValue() == 1, Long.parseLong(reply.get(1).toString()));
 	}
 

@@ -93,6 +93,7 @@ class SessionProcessingTests {
 			.untilAsserted(() -> assertThat(redis.command("XLEN", "sessions-input")).isEqualTo(0L));
 		assertThat(redis.command("XLEN", engine.keys().deadLetters())).isEqualTo(0L);
 		assertThat(engine.ownedStreams()).isEmpty();
+		assertThat(redis.command("EXISTS", "sample:audit")).as("the audit is off by default").isEqualTo(0L);
 	}
 
 	@Test

@@ -1,5 +1,8 @@
 package io.streamlease.sample;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import io.streamlease.test.redis.RedisServer;
@@ -91,11 +94,59 @@ class SessionSummaryWriterTests {
 	}
 
 	@Test
+	void recordsEveryAttemptAcceptedOrRejectedInTheAuditStreamWhenAsked() {
+		SessionSummaryWriter audited = new SessionSummaryWriter(redisson, "audit:writer-test");
+		audited.write("session:audited", 4, Map.of("events", "2", "consumer", "first"));
+		audited.write("session:audited", 3, Map.of("events", "1", "consumer", "stale"));
+		audited.write("session:audited", 6, Map.of("events", "2", "consumer", "second"));
+
+		List<Map<String, String>> records = records(redis, "audit:writer-test");
+		assertThat(records).hasSize(3);
+		assertThat(records.get(0)).containsEntry("kind", "summary")
+			.containsEntry("key", "summary:session:audited")
+			.containsEntry("result", "accepted")
+			.containsEntry("token", "4")
+			.containsEntry("stored", "")
+			.containsEntry("consumer", "first")
+			.containsEntry("events", "2");
+		assertThat(records.get(1)).containsEntry("result", "rejected")
+			.containsEntry("token", "3")
+			.containsEntry("stored", "4")
+			.containsEntry("consumer", "stale");
+		assertThat(records.get(2)).containsEntry("result", "accepted")
+			.containsEntry("token", "6")
+			.containsEntry("stored", "4");
+		assertThat(SessionProcessingTests.hash(redis, "summary:session:audited")).containsEntry("consumer", "second")
+			.containsEntry("fencingToken", "6");
+	}
+
+	@Test
+	void writesNoAuditRecordWithoutAnAuditStream() {
+		writer.write("session:not-audited", 1, Map.of("events", "1"));
+
+		assertThat(redis.command("KEYS", "*audit*")).asList().doesNotContain("sample:audit");
+		assertThat(SessionProcessingTests.hash(redis, "summary:session:not-audited")).containsEntry("fencingToken", "1");
+	}
+
+	@Test
 	void failsOnAStoredTokenThatIsNotANumberInsteadOfOverwritingIt() {
 		redis.command("HSET", "summary:session:corrupt", "fencingToken", "abc", "events", "1");
 
 		assertThatException().isThrownBy(() -> writer.write("session:corrupt", 1, Map.of("events", "2")));
 		assertThat(SessionProcessingTests.hash(redis, "summary:session:corrupt")).containsEntry("events", "1");
+	}
+
+	static List<Map<String, String>> records(RedisServer redis, String stream) {
+		List<Map<String, String>> records = new ArrayList<>();
+		for (Object entry : (List<?>) redis.command("XRANGE", stream, "-", "+")) {
+			List<?> fields = (List<?>) ((List<?>) entry).get(1);
+			Map<String, String> record = new LinkedHashMap<>();
+			for (int i = 0; i + 1 < fields.size(); i += 2) {
+				record.put(fields.get(i).toString(), fields.get(i + 1).toString());
+			}
+			records.add(record);
+		}
+		return records;
 	}
 
 }

@@ -1,0 +1,225 @@
+package io.streamlease.chaos;
+
+import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Submits sessions as a producer would, in the wire format itself: the data stream {@code session:<n>} first
+ * ({@code type=event amount=<1..100>} entries, then {@code type=end}), then the announcement on the LBS
+ * ({@code lbs-input = {"DataStreamName": ..., "Info": {...}}}). It remembers what it wrote, so that the totals can be
+ * checked against the summaries.
+ * <p>
+ * Redis faults do not stop it: a write that fails is retried until Redis answers. The data stream entries carry
+ * explicit ids ({@code 1-0}, {@code 2-0}, ...), so a retried write whose first attempt did reach Redis is refused
+ * and nothing is written twice. A retried announcement may be a duplicate: Stream Lease's duplicate rule covers that
+ * (it is counted as {@link #announcementRetries()}).
+ */
+final class SessionFeeder implements AutoCloseable {
+
+	private static final Logger logger = LoggerFactory.getLogger(SessionFeeder.class);
+
+	private final RespClient redis;
+
+	private final ChaosSettings settings;
+
+	private final Random random;
+
+	private final List<Session> sessions = new CopyOnWriteArrayList<>();
+
+	private final AtomicInteger announcementRetries = new AtomicInteger();
+
+	private volatile String round = "";
+
+	private volatile boolean feeding;
+
+	private volatile boolean closed;
+
+	private volatile RuntimeException failure;
+
+	private Thread thread;
+
+	/**
+	 * One submitted session.
+	 *
+	 * @param stream the data stream
+	 * @param round the round (scenario) it was submitted in
+	 * @param events how many events it has
+	 * @param amount the sum of their amounts
+	 * @param submittedAt when it was announced (epoch millis)
+	 */
+	record Session(String stream, String round, int events, long amount, long submittedAt) {
+
+		/** Entries in its data stream: the events and the end marker. */
+		int entries() {
+			return this.events + 1;
+		}
+
+	}
+
+	SessionFeeder(RespClient redis, ChaosSettings settings) {
+		this.redis = redis;
+		this.settings = settings;
+		this.random = new Random(settings.seed());
+	}
+
+	/** Starts the feeding thread, initially not feeding. */
+	void start() {
+		this.thread = new Thread(this::loop, "chaos-feeder");
+		this.thread.setDaemon(true);
+		this.thread.start();
+	}
+
+	/** Labels the sessions submitted from now on. */
+	void round(String round) {
+		this.round = round;
+	}
+
+	/** Submits {@code sessionsPerSecond} sessions per second from now on. */
+	void feed() {
+		this.feeding = true;
+	}
+
+	/** Stops submitting; returns once the session in progress (if any) is submitted. */
+	void pause() {
+		this.feeding = false;
+		synchronized (this) {
+			// the loop holds the lock while it submits
+		}
+	}
+
+	List<Session> sessions() {
+		return new ArrayList<>(this.sessions);
+	}
+
+	/** Why the feeder stopped by itself, or null. */
+	RuntimeException failure() {
+		return this.failure;
+	}
+
+	int announcementRetries() {
+		return this.announcementRetries.get();
+	}
+
+	private void loop() {
+		long interval = (long) (1_000_000_000L / this.settings.sessionsPerSecond());
+		long next = System.nanoTime();
+		while (!this.closed) {
+			if (!this.feeding) {
+				SampleInstance.sleep(20);
+				next = System.nanoTime();
+				continue;
+			}
+			long wait = next - System.nanoTime();
+			if (wait > 0) {
+				SampleInstance.sleep(Math.max(1, wait / 1_000_000));
+				continue;
+			}
+			synchronized (this) {
+				if (this.feeding && !this.closed) {
+					try {
+						submit();
+					}
+					catch (RuntimeException ex) {
+						// not a Redis fault the feeder can wait out: stop, and say so in the report
+						logger.error("The feeder stopped: {}", ex.toString(), ex);
+						this.failure = ex;
+						return;
+					}
+				}
+			}
+			// behind by more than a second (Redis was down): do not burst to catch up
+			next = Math.max(next + interval, System.nanoTime() - 1_000_000_000L);
+		}
+	}
+
+	private void submit() {
+		int n = this.sessions.size() + 1;
+		String stream = "session:" + n;
+		int events = this.settings.minEvents()
+				+ this.random.nextInt(this.settings.maxEvents() - this.settings.minEvents() + 1);
+		List<String[]> writes = new ArrayList<>(events + 1);
+		long amount = 0;
+		for (int i = 1; i <= events; i++) {
+			int value = 1 + this.random.nextInt(100);
+			amount += value;
+			writes.add(new String[] { "XADD", stream, i + "-0", "type", "event", "amount", Integer.toString(value) });
+		}
+		writes.add(new String[] { "XADD", stream, (events + 1) + "-0", "type", "end" });
+		String round = this.round;
+		writeDataStream(stream, writes);
+		String announcement = "{\"DataStreamName\":\"" + stream + "\",\"Info\":{\"events\":" + events + ",\"round\":\""
+				+ round.replace("\\", "\\\\").replace("\"", "\\\"") + "\"}}";
+		for (int attempt = 1;; attempt++) {
+			try {
+				this.redis.call("XADD", ChaosSettings.LBS, "*", "lbs-input", announcement);
+				break;
+			}
+			catch (RuntimeException ex) {
+				if (!RespClient.isTransient(ex)) {
+					throw ex;
+				}
+				if (ex instanceof UncheckedIOException) {
+					// the entry may have been written before the connection failed
+					this.announcementRetries.incrementAndGet();
+				}
+				retryLater(stream, attempt, ex);
+			}
+		}
+		this.sessions.add(new Session(stream, round, events, amount, System.currentTimeMillis()));
+	}
+
+	private void writeDataStream(String stream, List<String[]> writes) {
+		for (int attempt = 1;; attempt++) {
+			try {
+				List<Object> replies = this.redis.pipeline(writes);
+				for (Object reply : replies) {
+					// refused only when an earlier attempt already wrote that id
+					if (reply instanceof RespClient.RedisErrorException error
+							&& !error.getMessage().contains("equal or smaller")) {
+						throw error;
+					}
+				}
+				return;
+			}
+			catch (RuntimeException ex) {
+				if (!RespClient.isTransient(ex)) {
+					throw ex;
+				}
+				retryLater(stream, attempt, ex);
+			}
+		}
+	}
+
+	private void retryLater(String stream, int attempt, RuntimeException ex) {
+		if (this.closed) {
+			throw new IllegalStateException("The feeder was closed while Redis was unreachable", ex);
+		}
+		if (attempt == 1) {
+			logger.info("Writing {} failed ({}); retrying until Redis answers", stream, ex.getMessage());
+		}
+		SampleInstance.sleep(Duration.ofMillis(200).toMillis());
+	}
+
+	@Override
+	public void close() {
+		this.closed = true;
+		this.feeding = false;
+		if (this.thread != null) {
+			try {
+				this.thread.join(10_000);
+			}
+			catch (InterruptedException ex) {
+				Thread.currentThread().interrupt();
+			}
+		}
+	}
+
+}

@@ -1,0 +1,6 @@
+/**
+ * The chaos harness: several sample-app processes against one Redis, faults injected into them and into Redis, and
+ * a verification from Redis alone that no entry was lost or counted twice and that fencing held. {@link
+ * io.streamlease.chaos.Soak} runs the long configuration; the short one runs as a test.
+ */
+package io.streamlease.chaos;
