@@ -102,18 +102,25 @@ record RedisConnection(List<String> nodes, Mode mode, String sentinelMaster, Str
 	}
 
 	/**
-	 * A Redisson configuration for this connection. The command timeout defaults to the smaller of 3 s and an
-	 * eighth of hb-interval, and Redisson does not retry (the engine retries itself, with its own back-off): a
-	 * renewal must never wait on Redis longer than the lease can bear, and a script must not run twice because its
-	 * reply was late.
+	 * The default command timeout of the engine's own client: 3 s, or half of hb-interval when that is longer.
+	 * Connecting, reading the LBS, acquiring and checkpoints use it; a renewal gets its own, shorter timeout
+	 * (bounded by the lease, see the engine's renewal-timeout).
+	 */
+	static Duration defaultTimeout(Duration hbInterval) {
+		Duration half = hbInterval.dividedBy(2);
+		return (half.compareTo(Duration.ofSeconds(3)) > 0) ? half : Duration.ofSeconds(3);
+	}
+
+	/**
+	 * A Redisson configuration for this connection. The command timeout is {@code spring.data.redis.timeout}, else
+	 * {@link #defaultTimeout(Duration)}; the client connects lazily (on its first command, so that a Redis that is
+	 * down or slow never fails the creation of the client: the engine retries) and does not retry by itself (the
+	 * engine retries with its own back-off, and a script must not run twice because its reply was late).
 	 */
 	Config toRedissonConfig(Duration hbInterval) {
 		Config config = new Config();
-		Duration defaultTimeout = hbInterval.dividedBy(8);
-		if (defaultTimeout.compareTo(Duration.ofSeconds(3)) > 0) {
-			defaultTimeout = Duration.ofSeconds(3);
-		}
-		int timeout = (int) ((this.timeout != null) ? this.timeout : defaultTimeout).toMillis();
+		config.setLazyInitialization(true);
+		int timeout = (int) ((this.timeout != null) ? this.timeout : defaultTimeout(hbInterval)).toMillis();
 		BaseConfig<?> base = switch (this.mode) {
 			case CLUSTER -> config.useClusterServers().addNodeAddress(addresses());
 			case SENTINEL -> {

@@ -92,7 +92,10 @@ public final class StreamLeaseAutoConfiguration {
 	@Bean
 	@ConditionalOnMissingBean
 	StreamLeaseRedis streamLeaseRedis(ObjectProvider<RedissonClient> application, Environment environment,
-			StreamLeaseProperties properties, ObjectProvider<SslBundles> sslBundles, BeanFactory beanFactory) {
+			StreamLeaseProperties properties, StreamLeasePropertiesMapper validated, ObjectProvider<SslBundles> sslBundles,
+			BeanFactory beanFactory) {
+		// the mapper validated every property, so that a wrong hb-interval is reported as such, not as a
+		// connection failure of a client whose timeouts derive from it
 		RedissonClient own = application.getIfUnique();
 		if (own != null) {
 			return StreamLeaseRedis.shared(own);

@@ -14,8 +14,9 @@ import org.springframework.boot.health.contributor.Health;
 
 /**
  * The health of the Stream Lease engines: UP with the consumer id and, per service, the engine's state, the
- * number of held streams and the last successful renewal; DOWN with the reason when an engine terminated or
- * cannot reach Redis. Credentials in failure messages are masked.
+ * number of held streams and the last successful renewal; DOWN with the reason while an engine connects for the
+ * first time, while it cannot reach Redis (UP again by itself once Redis answers), and when it terminated.
+ * Credentials in failure messages are masked.
  */
 public class StreamLeaseHealthIndicator extends AbstractHealthIndicator {
 
@@ -82,8 +83,13 @@ public class StreamLeaseHealthIndicator extends AbstractHealthIndicator {
 		if (engine.state() == EngineState.TERMINATED) {
 			return "the engine terminated: " + Redaction.redact(orUnknown(engine.terminationReason()));
 		}
+		if (engine.state() == EngineState.STARTING) {
+			return "connecting to Redis"
+					+ ((engine.lastRedisFailure() != null) ? ": " + Redaction.redact(engine.lastRedisFailure()) : "");
+		}
 		if (!engine.isRedisReachable()) {
-			return "Redis is unreachable: " + Redaction.redact(orUnknown(engine.lastRedisFailure()));
+			return "Redis is unreachable (the engine retries until it answers): "
+					+ Redaction.redact(orUnknown(engine.lastRedisFailure()));
 		}
 		return null;
 	}

@@ -121,6 +121,15 @@ public class StreamLeaseProperties {
 
 	private final Shutdown shutdown = new Shutdown();
 
+	private final Startup startup = new Startup();
+
+	/**
+	 * How long one renewal call waits for Redis before it is retried; less than 80% of hb-interval. Default
+	 * hb-interval / 8, at most 3s. Every other call uses spring.data.redis.timeout, by default 3s or hb-interval / 2,
+	 * whichever is longer.
+	 */
+	private Duration renewalTimeout;
+
 	public boolean isEnabled() {
 		return this.enabled;
 	}
@@ -289,15 +298,64 @@ public class StreamLeaseProperties {
 		return this.shutdown;
 	}
 
+	public Startup getStartup() {
+		return this.startup;
+	}
+
+	public Duration getRenewalTimeout() {
+		return this.renewalTimeout;
+	}
+
+	public void setRenewalTimeout(Duration renewalTimeout) {
+		this.renewalTimeout = renewalTimeout;
+	}
+
 	/**
-	 * Back-off of the LBS reader and the renewer when Redis fails.
+	 * What happens when Redis is down or slow while the application starts.
+	 */
+	public static class Startup {
+
+		/**
+		 * Whether the application fails to start when Redis cannot be reached within the startup timeout. By
+		 * default it starts, reports the streamLease health DOWN, and keeps connecting in the background.
+		 */
+		private boolean failFast = false;
+
+		/**
+		 * How long each service's engine waits for Redis while the application starts. Default 2 x hb-interval, at
+		 * least 10s.
+		 */
+		private Duration timeout;
+
+		public boolean isFailFast() {
+			return this.failFast;
+		}
+
+		public void setFailFast(boolean failFast) {
+			this.failFast = failFast;
+		}
+
+		public Duration getTimeout() {
+			return this.timeout;
+		}
+
+		public void setTimeout(Duration timeout) {
+			this.timeout = timeout;
+		}
+
+	}
+
+	/**
+	 * Back-off (exponential, with jitter) of the engine's calls when Redis fails.
 	 */
 	public static class Retry {
 
 		/**
-		 * Consecutive failures of the LBS reader tolerated before the engine terminates; -1 for unlimited.
+		 * Consecutive failures of the LBS reader (or of the first connection) tolerated before the engine terminates;
+		 * -1 for unlimited, so that no transient Redis fault ever stops the engine. Set it only to fail-stop on
+		 * purpose.
 		 */
-		private int maxRetries = 5;
+		private int maxRetries = -1;
 
 		/**
 		 * First delay after a failure, doubled after each further failure.

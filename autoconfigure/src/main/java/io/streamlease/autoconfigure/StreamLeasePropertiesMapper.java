@@ -80,6 +80,9 @@ final class StreamLeasePropertiesMapper {
 				.maxEntrySize(maxEntrySize())
 				.deadLetterMaxLength(p.getDeadLetterMaxLength())
 				.checkpointRetention(p.getCheckpointRetention())
+				.renewalTimeout(p.getRenewalTimeout())
+				.startupTimeout(p.getStartup().getTimeout())
+				.failFast(p.getStartup().isFailFast())
 				.build();
 		}
 		catch (InvalidSettingException ex) {

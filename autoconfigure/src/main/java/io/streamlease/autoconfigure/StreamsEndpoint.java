@@ -77,7 +77,8 @@ public class StreamsEndpoint {
 				new CountersDescriptor(counters.added(), counters.claimed(), counters.completed(), counters.disowned(),
 						counters.handedOff(), counters.deadLettered(), counters.duplicates()),
 				(engine.state() == EngineState.NEW) ? null : engine.lbsPending(), text(engine.lastRenewal()),
-				engine.isRedisReachable(), Redaction.redact(engine.terminationReason()));
+				(engine.state() == EngineState.TERMINATED) ? null : engine.isRedisReachable(),
+				Redaction.redact(engine.terminationReason()));
 	}
 
 	private static String text(Instant instant) {
@@ -105,12 +106,13 @@ public class StreamsEndpoint {
 	 * @param counters what the engine has done since it started
 	 * @param lbsPending LBS entries pending in the group at the last sweep, null before the engine starts
 	 * @param lastRenewal when the last renewal tick succeeded (ISO-8601), null before the engine starts
-	 * @param redisReachable whether the last call to Redis succeeded
+	 * @param redisReachable whether the last call to Redis succeeded; null once the engine terminated (it no longer
+	 * calls Redis, so it cannot tell)
 	 * @param terminationReason why the engine terminated, null while it runs
 	 */
 	public record ServiceDescriptor(String state, String handler, String mode, String consumerId,
 			List<OwnedStreamDescriptor> owned, CountersDescriptor counters, Long lbsPending, String lastRenewal,
-			boolean redisReachable, String terminationReason) {
+			Boolean redisReachable, String terminationReason) {
 	}
 
 	/**

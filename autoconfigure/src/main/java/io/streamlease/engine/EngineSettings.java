@@ -49,6 +49,12 @@ public final class EngineSettings {
 
 	private final Duration checkpointRetention;
 
+	private final Duration renewalTimeout;
+
+	private final Duration startupTimeout;
+
+	private final boolean failFast;
+
 	private EngineSettings(Builder builder) {
 		this.serviceName = builder.serviceName;
 		this.consumerId = builder.consumerId;
@@ -70,6 +76,23 @@ public final class EngineSettings {
 		this.maxEntrySize = builder.maxEntrySize;
 		this.deadLetterMaxLength = builder.deadLetterMaxLength;
 		this.checkpointRetention = builder.checkpointRetention;
+		this.renewalTimeout = (builder.renewalTimeout != null) ? builder.renewalTimeout
+				: defaultRenewalTimeout(builder.hbInterval);
+		this.startupTimeout = (builder.startupTimeout != null) ? builder.startupTimeout
+				: defaultStartupTimeout(builder.hbInterval);
+		this.failFast = builder.failFast;
+	}
+
+	/** The default renewal timeout for a lease TTL: an eighth of it, at most 3 s (see {@link #renewalTimeout()}). */
+	public static Duration defaultRenewalTimeout(Duration hbInterval) {
+		Duration eighth = hbInterval.dividedBy(8);
+		return (eighth.compareTo(Duration.ofSeconds(3)) > 0) ? Duration.ofSeconds(3) : eighth;
+	}
+
+	/** The default startup timeout for a lease TTL: 2 x hb-interval, at least 10 s (see {@link #startupTimeout()}). */
+	public static Duration defaultStartupTimeout(Duration hbInterval) {
+		Duration twice = hbInterval.multipliedBy(2);
+		return (twice.compareTo(Duration.ofSeconds(10)) < 0) ? Duration.ofSeconds(10) : twice;
 	}
 
 	/**
@@ -179,6 +202,33 @@ public final class EngineSettings {
 		return this.checkpointRetention;
 	}
 
+	/**
+	 * How long one renewal call may wait for Redis before it is retried: bounded by the lease, so that a lost
+	 * reply leaves time for further attempts before the local safety deadline (80% of hb-interval). Every other
+	 * call (connecting, reading, acquiring, checkpoints) uses the Redisson client's own, longer timeout. Default
+	 * hb-interval / 8, at most 3 s.
+	 */
+	public Duration renewalTimeout() {
+		return this.renewalTimeout;
+	}
+
+	/**
+	 * How long {@code start()} waits for the first connection to Redis (creating the group, registering the
+	 * consumer). When it passes, the engine goes on connecting in the background (STARTING, Redis reported
+	 * unreachable) unless {@link #failFast()}. Default 2 x hb-interval, at least 10 s.
+	 */
+	public Duration startupTimeout() {
+		return this.startupTimeout;
+	}
+
+	/**
+	 * Whether {@code start()} fails when Redis cannot be reached within the startup timeout, instead of going on
+	 * connecting in the background. Default false (start and keep trying, as messaging containers do).
+	 */
+	public boolean failFast() {
+		return this.failFast;
+	}
+
 	/** The Redis keys of this service. */
 	public StreamLeaseKeys keys() {
 		return new StreamLeaseKeys(this.serviceName);
@@ -228,6 +278,12 @@ public final class EngineSettings {
 		private int deadLetterMaxLength = 10_000;
 
 		private Duration checkpointRetention = Duration.ofDays(1);
+
+		private Duration renewalTimeout;
+
+		private Duration startupTimeout;
+
+		private boolean failFast;
 
 		private Builder(String serviceName, String consumerId) {
 			this.serviceName = serviceName;
@@ -326,6 +382,23 @@ public final class EngineSettings {
 			return this;
 		}
 
+		/** Null for the default, hb-interval / 8 (at most 3 s). */
+		public Builder renewalTimeout(Duration renewalTimeout) {
+			this.renewalTimeout = renewalTimeout;
+			return this;
+		}
+
+		/** Null for the default, 2 x hb-interval (at least 10 s). */
+		public Builder startupTimeout(Duration startupTimeout) {
+			this.startupTimeout = startupTimeout;
+			return this;
+		}
+
+		public Builder failFast(boolean failFast) {
+			this.failFast = failFast;
+			return this;
+		}
+
 		/**
 		 * Validates every value and builds the settings.
 		 * @throws InvalidSettingException naming the first setting whose value breaks its rule
@@ -384,6 +457,17 @@ public final class EngineSettings {
 			positive("dead-letter-max-length", this.deadLetterMaxLength);
 			if (this.checkpointRetention == null || this.checkpointRetention.isNegative()) {
 				throw new InvalidSettingException("checkpoint-retention", this.checkpointRetention, "it must be 0 or more");
+			}
+			if (this.renewalTimeout != null) {
+				positive("renewal-timeout", this.renewalTimeout);
+				if (this.renewalTimeout.compareTo(LeaseRenewer.safetyWindow(this.hbInterval)) >= 0) {
+					throw new InvalidSettingException("renewal-timeout", this.renewalTimeout,
+							"it must be less than the local safety deadline, 80% of hb-interval ("
+									+ LeaseRenewer.safetyWindow(this.hbInterval) + ")");
+				}
+			}
+			if (this.startupTimeout != null) {
+				positive("startup.timeout", this.startupTimeout);
 			}
 			return new EngineSettings(this);
 		}

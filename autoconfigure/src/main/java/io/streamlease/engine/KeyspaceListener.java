@@ -55,6 +55,9 @@ final class KeyspaceListener {
 		this.dropped = dropped;
 	}
 
+	/**
+	 * Configures the server and subscribes; may be called again after a failure (it subscribes once).
+	 */
 	void start() {
 		if (this.settings.keyspaceNotifications() == KeyspaceNotifications.OFF) {
 			logger.info("Keyspace notifications are off for service '{}': the sweep alone detects lapsed leases",
@@ -62,8 +65,11 @@ final class KeyspaceListener {
 			return;
 		}
 		ensureConfigured(true);
-		this.topic = this.redisson.getPatternTopic(this.keys.keyspacePattern(), StringCodec.INSTANCE);
-		this.listenerId = this.topic.addListener(String.class, (pattern, channel, message) -> {
+		if (this.topic != null) {
+			return;
+		}
+		RPatternTopic subscribing = this.redisson.getPatternTopic(this.keys.keyspacePattern(), StringCodec.INSTANCE);
+		this.listenerId = subscribing.addListener(String.class, (pattern, channel, message) -> {
 			if (!"expired".equals(message)) {
 				return;
 			}
@@ -80,6 +86,7 @@ final class KeyspaceListener {
 				this.dropped.run();
 			}
 		});
+		this.topic = subscribing;
 	}
 
 	/**
@@ -103,6 +110,14 @@ final class KeyspaceListener {
 			this.configured = true;
 		}
 		catch (RuntimeException ex) {
+			if (RedisFault.unreachable(ex)) {
+				// not a refusal: Redis is down, restarting or failing over; configured again once it answers
+				if (atStart) {
+					throw ex;
+				}
+				logger.debug("Could not check keyspace notifications: {}", ex.getMessage());
+				return;
+			}
 			if (this.settings.keyspaceNotifications() == KeyspaceNotifications.ON) {
 				if (atStart) {
 					throw new StreamLeaseException("keyspace-notifications is 'on' but notify-keyspace-events could not be "

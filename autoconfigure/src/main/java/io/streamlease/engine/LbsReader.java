@@ -13,8 +13,9 @@ import org.slf4j.LoggerFactory;
  * The LBS reader: startup recovery first, then XREADGROUP in batches with a short block time (so that close
  * stops it in well under a second), lease acquisition for the whole batch in one script call, ADDED events, and
  * dead letters for malformed entries. Stops reading while this consumer holds max-concurrent-streams streams,
- * or while the application does not take its events, so that peers get the new work. Retries with exponential
- * back-off and terminates the engine when the retries are exhausted.
+ * or while the application does not take its events, so that peers get the new work. Rides out Redis faults with
+ * jittered exponential back-off, without limit unless retry.max-retries says otherwise, and creates the group again
+ * when it is gone (NOGROUP after a restart without persistence).
  */
 final class LbsReader implements Runnable {
 
@@ -79,7 +80,7 @@ final class LbsReader implements Runnable {
 				if (!this.client.isReading()) {
 					return;
 				}
-				if (LeaseStore.mentions(ex, "NOGROUP")) {
+				if (RedisFault.of(ex) == RedisFault.MISSING_GROUP) {
 					logger.warn("The group '{}' of LBS '{}' is gone (was Redis restarted without persistence?): creating it again",
 							this.store.keys().group(), this.store.keys().lbs());
 					try {
@@ -93,12 +94,17 @@ final class LbsReader implements Runnable {
 				}
 				failures++;
 				if (this.settings.retry().exhausted(failures)) {
-					this.client.terminate("the LBS reader gave up after " + (failures - 1) + " retries: " + ex.getMessage(), ex);
+					// only when retry.max-retries was set: by default the reader never gives up
+					this.client.terminate("the LBS reader gave up after " + (failures - 1) + " retries (retry.max-retries): "
+							+ ex.getMessage(), ex);
 					return;
 				}
 				Duration delay = this.settings.retry().delay(failures);
-				this.client.redisFailed("reading the LBS (attempt " + failures + ", next in " + delay.toMillis() + " ms)", ex);
-				this.client.sleepWhileRunning(delay);
+				if (!this.client.redisFailed("reading the LBS (attempt " + failures + ", next in " + delay.toMillis() + " ms)",
+						ex)) {
+					return;
+				}
+				this.client.backOff(delay);
 			}
 		}
 	}

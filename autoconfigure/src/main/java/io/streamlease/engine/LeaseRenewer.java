@@ -125,9 +125,9 @@ final class LeaseRenewer {
 					if (retry.compareTo(cap) > 0) {
 						retry = cap;
 					}
-					this.client.redisFailed("renewing " + held.size() + " leases (retry in " + retry.toMillis() + " ms)",
-							LeaseScript.unwrap(failure));
-					if (this.client.isRunning()) {
+					boolean goOn = this.client.redisFailed("renewing " + held.size() + " leases (retry in " + retry.toMillis()
+							+ " ms)", LeaseScript.unwrap(failure));
+					if (goOn && this.client.isRunning()) {
 						this.scheduler.schedule(this::tick, Math.max(1, retry.toMillis()), TimeUnit.MILLISECONDS);
 					}
 				}

@@ -6,6 +6,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -14,6 +15,7 @@ import java.util.concurrent.ExecutionException;
 
 import org.redisson.api.RScript;
 import org.redisson.api.RedissonClient;
+import org.redisson.api.options.OptionalOptions;
 import org.redisson.client.codec.StringCodec;
 
 /**
@@ -46,10 +48,24 @@ enum LeaseScript {
 	}
 
 	/**
-	 * Runs the script; the first key routes the call to its node (all keys of a service share one slot).
+	 * Runs the script with the client's command timeout; the first key routes the call to its node (all keys of a
+	 * service share one slot).
 	 */
 	<T> CompletableFuture<T> run(RedissonClient redisson, List<Object> keys, List<?> args) {
-		RScript script = redisson.getScript(StringCodec.INSTANCE);
+		return run(redisson, keys, args, null);
+	}
+
+	/**
+	 * Runs the script, waiting at most {@code timeout} for the reply (null: the client's command timeout). The
+	 * client never sends it again by itself, whatever its own retry settings: a late reply must not make a script
+	 * run twice (the engine retries where that is safe).
+	 */
+	<T> CompletableFuture<T> run(RedissonClient redisson, List<Object> keys, List<?> args, Duration timeout) {
+		OptionalOptions options = OptionalOptions.defaults().codec(StringCodec.INSTANCE).retryAttempts(0);
+		if (timeout != null) {
+			options = options.timeout(timeout);
+		}
+		RScript script = redisson.getScript(options);
 		Object[] values = args.toArray();
 		String routing = (String) keys.get(0);
 		CompletableFuture<T> bySha = script.<T>evalShaAsync(routing, RScript.Mode.READ_WRITE, this.sha, this.returnType,

@@ -34,12 +34,15 @@ final class LeaseStore {
 
 	private final String nonce;
 
+	private final Duration renewalTimeout;
+
 	LeaseStore(RedissonClient redisson, EngineSettings settings, String nonce) {
 		this.redisson = redisson;
 		this.keys = settings.keys();
 		this.consumer = settings.consumerId();
 		this.nonce = nonce;
 		this.ttlMillis = settings.hbInterval().toMillis();
+		this.renewalTimeout = settings.renewalTimeout();
 		this.lbs = redisson.getStream(this.keys.lbs(), StringCodec.INSTANCE);
 	}
 
@@ -52,10 +55,14 @@ final class LeaseStore {
 		return token + ":" + this.nonce + ":" + this.consumer;
 	}
 
-	/** Creates the LBS and the group (MKSTREAM, from the newest entry); an existing group is fine. */
+	/**
+	 * Creates the LBS and the group (MKSTREAM) from the LBS's beginning: the LBS belongs to its service, so entries
+	 * announced before the first consumer started (or before the group was lost) are read too. An existing group
+	 * is fine.
+	 */
 	void createGroup() {
 		try {
-			this.lbs.createGroup(StreamCreateGroupArgs.name(this.keys.group()).id(StreamMessageId.NEWEST).makeStream());
+			this.lbs.createGroup(StreamCreateGroupArgs.name(this.keys.group()).id(StreamMessageId.ALL).makeStream());
 		}
 		catch (RuntimeException ex) {
 			if (!mentions(ex, "BUSYGROUP")) {
@@ -132,7 +139,7 @@ final class LeaseStore {
 		args.add(heartbeat ? "1" : "0");
 		args.add(Integer.toString(this.keys.leasePrefixBytes()));
 		args.addAll(expected);
-		return LeaseScript.RENEW.<List<Object>>run(this.redisson, keyList, args).thenApply((reply) -> {
+		return LeaseScript.RENEW.<List<Object>>run(this.redisson, keyList, args, this.renewalTimeout).thenApply((reply) -> {
 			List<Integer> lost = new ArrayList<>();
 			for (Object position : (List<?>) reply.get(1)) {
 				lost.add(((Number) position).intValue());

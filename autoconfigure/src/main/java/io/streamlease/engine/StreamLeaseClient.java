@@ -18,6 +18,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
@@ -118,6 +119,8 @@ public final class StreamLeaseClient implements AutoCloseable {
 
 	private volatile String lastRedisFailure;
 
+	private volatile long unreachableSinceNanos = System.nanoTime();
+
 	private ScheduledExecutorService scheduler;
 
 	private LeaseRenewer renewer;
@@ -167,8 +170,14 @@ public final class StreamLeaseClient implements AutoCloseable {
 	 * Starts the engine: creates the LBS and its group if needed, registers this consumer (waiting up to one
 	 * hb-interval for an earlier process with the same id to lapse), enables keyspace notifications as
 	 * configured, starts renewal, sweep and claims, then reads the LBS (after startup recovery).
+	 * <p>
+	 * Waits at most {@link EngineSettings#startupTimeout()} for Redis. When Redis cannot be reached by then, the
+	 * engine goes on connecting in the background ({@link EngineState#STARTING}, {@link #isRedisReachable()}
+	 * false) and runs as soon as Redis answers, unless {@link EngineSettings#failFast()}: then start fails.
 	 * @return the events to consume
 	 * @throws DuplicateConsumerException if a live consumer already uses this consumer id
+	 * @throws StreamLeaseException if Redis refused the credentials or a command the engine needs, or (fail-fast)
+	 * could not be reached within the startup timeout
 	 */
 	public StreamEvents start() {
 		synchronized (this.lifecycle) {
@@ -179,39 +188,161 @@ public final class StreamLeaseClient implements AutoCloseable {
 			this.state = EngineState.STARTING;
 			this.running = true;
 		}
+		String prefix = "stream-lease-" + this.settings.serviceName() + "-";
+		this.scheduler = Executors.newScheduledThreadPool(2, threads(prefix + "scheduler"));
+		CompletableFuture<Void> established = new CompletableFuture<>();
+		this.readerThread = threads(prefix + "reader").newThread(() -> {
+			if (establish(established)) {
+				new LbsReader(this).run();
+			}
+		});
+		this.readerThread.start();
+		Duration timeout = this.settings.startupTimeout();
 		try {
-			this.store.createGroup();
-			register();
-			this.keyspace.start();
-			this.handoffTopic = this.redisson.getTopic(this.store.keys().handoffChannel(), StringCodec.INSTANCE);
-			this.handoffListenerId = this.handoffTopic.addListener(String.class, (channel, message) -> handoffReceived(message));
-			String prefix = "stream-lease-" + this.settings.serviceName() + "-";
-			this.scheduler = Executors.newScheduledThreadPool(2, threads(prefix + "scheduler"));
-			this.renewer = new LeaseRenewer(this, this.scheduler);
-			this.sweeper = new LeaseSweeper(this, this.scheduler, this.brokerInput);
-			this.renewer.start();
-			this.sweeper.start();
-			this.claimWorker = new ClaimWorker(this, this.brokerInput, this.keyspaceQueue);
-			this.claimThread = threads(prefix + "claims").newThread(this.claimWorker);
-			this.claimThread.start();
-			this.readerThread = threads(prefix + "reader").newThread(new LbsReader(this));
-			this.readerThread.start();
-			this.lastRenewal = Instant.now();
-			this.state = EngineState.RUNNING;
+			established.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
 		}
-		catch (RuntimeException ex) {
-			this.running = false;
-			shutdownThreads();
-			this.keyspace.stop();
-			this.state = EngineState.TERMINATED;
-			this.terminationReason = "start failed: " + ex.getMessage();
-			throw ex;
+		catch (TimeoutException ex) {
+			String failure = (this.lastRedisFailure != null) ? this.lastRedisFailure : "no answer";
+			if (this.settings.failFast()) {
+				String reason = "Redis could not be reached within the startup timeout (" + timeout + "; last failure: "
+						+ failure + ")";
+				abortStart(reason);
+				throw new RedisCallException("Stream Lease could not start service '" + this.settings.serviceName()
+						+ "': " + reason + ". Check that Redis is up and reachable, raise the startup timeout, or turn "
+						+ "fail-fast off to start and keep trying.", null);
+			}
+			logger.warn("Redis could not be reached within {} for service '{}' ({}); consumer '{}' goes on connecting "
+					+ "in the background (health DOWN until it connects)", timeout, this.settings.serviceName(), failure, id());
+			return this.events;
 		}
-		logger.info("Stream Lease engine started: service '{}', consumer '{}', hb-interval {}, sweep-interval {}, "
-				+ "keyspace-notifications {}, max-concurrent-streams {}", this.settings.serviceName(), id(),
-				this.settings.hbInterval(), this.settings.sweepInterval(),
-				this.settings.keyspaceNotifications().name().toLowerCase(), this.settings.maxConcurrentStreams());
+		catch (ExecutionException ex) {
+			Throwable cause = ex.getCause();
+			abortStart("start failed: " + cause.getMessage());
+			if (cause instanceof RuntimeException runtime) {
+				throw runtime;
+			}
+			throw new StreamLeaseException(cause.getMessage(), cause);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			abortStart("start was interrupted");
+			throw new StreamLeaseException("Start of service '" + this.settings.serviceName() + "' was interrupted", ex);
+		}
 		return this.events;
+	}
+
+	/**
+	 * The first connection, on the reader thread: creates the group, registers, subscribes, then starts renewal,
+	 * sweep and claims. Transient faults are retried with back-off for as long as the engine runs (or retry.max-retries
+	 * allows); a duplicate consumer id or a fatal configuration error ends the engine.
+	 * @return whether the engine runs now
+	 */
+	private boolean establish(CompletableFuture<Void> established) {
+		int failures = 0;
+		while (this.running) {
+			try {
+				this.store.createGroup();
+				register();
+				this.keyspace.start();
+				subscribeToHandoffs();
+				synchronized (this.lifecycle) {
+					if (!this.running) {
+						break;
+					}
+					startComponents();
+					this.state = EngineState.RUNNING;
+				}
+				redisRecovered();
+				logger.info("Stream Lease engine started: service '{}', consumer '{}', hb-interval {}, sweep-interval {}, "
+						+ "keyspace-notifications {}, max-concurrent-streams {}", this.settings.serviceName(), id(),
+						this.settings.hbInterval(), this.settings.sweepInterval(),
+						this.settings.keyspaceNotifications().name().toLowerCase(), this.settings.maxConcurrentStreams());
+				established.complete(null);
+				return true;
+			}
+			catch (DuplicateConsumerException ex) {
+				failStart(established, ex.getMessage(), ex);
+				return false;
+			}
+			catch (RuntimeException ex) {
+				if (!this.running) {
+					break;
+				}
+				RedisFault fault = RedisFault.of(ex);
+				if (fault.fatal()) {
+					failStart(established, fault.reason("starting", ex), ex);
+					return false;
+				}
+				if (!RedisFault.unreachable(ex) && ex instanceof StreamLeaseException) {
+					// a refusal the engine reported itself (keyspace-notifications on but CONFIG refused)
+					failStart(established, ex.getMessage(), ex);
+					return false;
+				}
+				failures++;
+				if (this.settings.retry().exhausted(failures)) {
+					failStart(established, "could not connect to Redis after " + (failures - 1) + " retries: "
+							+ ex.getMessage(), ex);
+					return false;
+				}
+				Duration delay = this.settings.retry().delay(failures);
+				if (delay.compareTo(this.settings.hbInterval()) > 0) {
+					// a consumer that has not connected yet tries at least once per hb-interval
+					delay = this.settings.hbInterval();
+				}
+				recordFailure("connecting (attempt " + failures + ", next in " + delay.toMillis() + " ms)", ex);
+				sleepWhileRunning(delay);
+			}
+		}
+		established.complete(null);
+		return false;
+	}
+
+	private void failStart(CompletableFuture<Void> established, String reason, RuntimeException failure) {
+		if (established.isDone()) {
+			// start() no longer waits: the engine ends here, reported as terminated
+			terminate(reason, failure);
+		}
+		else {
+			established.completeExceptionally(failure instanceof DuplicateConsumerException ? failure
+					: new StreamLeaseException("Stream Lease could not start service '" + this.settings.serviceName()
+							+ "': " + reason, failure));
+		}
+	}
+
+	/** Undoes a start that failed or timed out (fail-fast): nothing was acquired yet. */
+	private void abortStart(String reason) {
+		synchronized (this.lifecycle) {
+			this.running = false;
+			this.state = EngineState.STOPPING;
+		}
+		this.keyspace.stop();
+		removeHandoffListener();
+		join(this.readerThread);
+		shutdownThreads();
+		handoffAll();
+		this.terminationReason = reason;
+		this.state = EngineState.TERMINATED;
+	}
+
+	private void subscribeToHandoffs() {
+		if (this.handoffTopic != null) {
+			return;
+		}
+		RTopic topic = this.redisson.getTopic(this.store.keys().handoffChannel(), StringCodec.INSTANCE);
+		this.handoffListenerId = topic.addListener(String.class, (channel, message) -> handoffReceived(message));
+		this.handoffTopic = topic;
+	}
+
+	private void startComponents() {
+		this.renewer = new LeaseRenewer(this, this.scheduler);
+		this.sweeper = new LeaseSweeper(this, this.scheduler, this.brokerInput);
+		this.renewer.start();
+		this.sweeper.start();
+		this.claimWorker = new ClaimWorker(this, this.brokerInput, this.keyspaceQueue);
+		String prefix = "stream-lease-" + this.settings.serviceName() + "-";
+		this.claimThread = threads(prefix + "claims").newThread(this.claimWorker);
+		this.claimThread.start();
+		this.lastRenewal = Instant.now();
 	}
 
 	private void register() {
@@ -610,6 +741,10 @@ public final class StreamLeaseClient implements AutoCloseable {
 				if (existing != null && existing.fencingToken() == acquisition.token()) {
 					return existing;
 				}
+				if (existing != null) {
+					// taken again under a new token while an older lease object was still held here: end the older run
+					disown(existing, "the stream was acquired again with fencing token " + acquisition.token());
+				}
 				Lease lease = new Lease(this, acquisition.stream(), acquisition.lbsId(), info, acquisition.token(),
 						acquisition.recovered(), acquisition.checkpoint(), this.renewer.safeUntil(sentNanos));
 				this.leases.put(lease.name(), lease);
@@ -905,17 +1040,34 @@ public final class StreamLeaseClient implements AutoCloseable {
 		wakeRoomWaiters();
 	}
 
-	void redisFailed(String what, Throwable failure) {
+	/**
+	 * A call to Redis failed. A fatal configuration error (credentials refused, a command denied by an ACL)
+	 * terminates the engine with the reason; any other fault is recorded (health DOWN, one WARN per outage) and the
+	 * caller retries with back-off.
+	 * @return whether the caller should go on (false when the engine terminates)
+	 */
+	boolean redisFailed(String what, Throwable failure) {
+		RedisFault fault = RedisFault.of(failure);
+		if (fault.fatal() && this.running) {
+			terminate(fault.reason(what, failure), LeaseScript.unwrap(failure));
+			return false;
+		}
+		recordFailure(what, failure);
+		return this.running;
+	}
+
+	private void recordFailure(String what, Throwable failure) {
 		if (!this.running) {
 			logger.debug("Redis call failed while {} as the engine stopped", what, failure);
 			return;
 		}
 		boolean wasReachable = this.redisReachable;
 		this.redisReachable = false;
-		this.lastRedisFailure = what + ": " + failure.getMessage();
+		this.lastRedisFailure = what + ": " + LeaseScript.unwrap(failure).getMessage();
 		if (wasReachable) {
-			logger.warn("Redis call failed while {} for service '{}': {}", what, this.settings.serviceName(),
-					failure.getMessage());
+			this.unreachableSinceNanos = System.nanoTime();
+			logger.warn("Redis call failed while {} for service '{}': {}; retrying with back-off until it answers", what,
+					this.settings.serviceName(), LeaseScript.unwrap(failure).getMessage());
 		}
 		else {
 			logger.debug("Redis call failed while {}", what, failure);
@@ -925,8 +1077,11 @@ public final class StreamLeaseClient implements AutoCloseable {
 	void redisRecovered() {
 		if (!this.redisReachable) {
 			this.redisReachable = true;
-			logger.info("Redis is reachable again for service '{}'", this.settings.serviceName());
-			this.keyspace.ensureConfigured(false);
+			logger.info("Redis is reachable again for service '{}' (unreachable for {} ms)", this.settings.serviceName(),
+					TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - this.unreachableSinceNanos));
+			if (this.state == EngineState.RUNNING) {
+				this.keyspace.ensureConfigured(false);
+			}
 		}
 	}
 
@@ -937,6 +1092,30 @@ public final class StreamLeaseClient implements AutoCloseable {
 	void renewed() {
 		this.lastRenewal = Instant.now();
 		redisRecovered();
+	}
+
+	/**
+	 * Waits before retrying a failed call, waking early when the engine stops or when another component (the
+	 * renewer retries every tenth of hb-interval) finds Redis reachable again, so that a long back-off does not
+	 * delay the recovery.
+	 * @return false if interrupted
+	 */
+	boolean backOff(Duration duration) {
+		long until = System.nanoTime() + duration.toNanos();
+		try {
+			while (this.running) {
+				long left = until - System.nanoTime();
+				if (left <= 0 || this.redisReachable) {
+					return true;
+				}
+				Thread.sleep(Math.min(TimeUnit.NANOSECONDS.toMillis(left) + 1, 50));
+			}
+			return true;
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			return false;
+		}
 	}
 
 	/**

@@ -28,6 +28,8 @@ import io.streamlease.engine.StreamLeaseClient;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.redisson.api.RedissonClient;
+import org.springframework.boot.availability.AvailabilityChangeEvent;
+import org.springframework.boot.availability.ReadinessState;
 import org.springframework.context.ApplicationEventPublisher;
 
 /**
@@ -83,7 +85,15 @@ public class StreamLeaseContainer {
 		this.engine = this.engineFactory.create(service);
 		this.handlers = handlerExecutor(service);
 		this.retries = Executors.newSingleThreadScheduledExecutor(threads("stream-lease-" + service + "-retries"));
-		StreamEvents events = this.engine.start();
+		StreamEvents events;
+		try {
+			events = this.engine.start();
+		}
+		catch (RuntimeException ex) {
+			this.handlers.shutdownNow();
+			this.retries.shutdownNow();
+			throw ex;
+		}
 		this.running = true;
 		if (this.endpoint.getMode() == StreamHandlerEndpoint.Mode.ENTRY) {
 			this.entryReader = new EntryReader(this, this.redisson, this.settings);
@@ -186,9 +196,14 @@ public class StreamLeaseContainer {
 			}
 			if (event.type() == StreamEvent.Type.TERMINATED) {
 				if (this.running) {
-					logger.error("The engine of service '" + this.endpoint.getService() + "' terminated: " + event.reason());
+					logger.error("The engine of service '" + this.endpoint.getService() + "' terminated: " + event.reason()
+							+ ". This instance processes no more streams of the service; it reports itself not ready "
+							+ "(readiness REFUSING_TRAFFIC) until it is restarted.");
 					for (HandlerRun run : this.runs.values()) {
 						run.cancel();
+					}
+					if (this.publisher != null) {
+						AvailabilityChangeEvent.publish(this.publisher, this, ReadinessState.REFUSING_TRAFFIC);
 					}
 				}
 				return;
@@ -311,8 +326,16 @@ public class StreamLeaseContainer {
 			return null;
 		}
 		catch (RuntimeException ex) {
-			attempts = run.lease.checkpoint().attempts() + 1;
+			// Redis could not count it (unreachable, most likely the very reason the handler failed): not an attempt
+			// of the handler's own; retry after a growing back-off and count again once Redis answers
+			run.uncounted++;
+			Duration delay = this.settings.backoff(run.uncounted);
+			record(run, "retried", started);
+			logger.warn(failure.getMessage() + " (not counted as an attempt: Redis could not count it: " + ex.getMessage()
+					+ "); retrying in " + delay.toMillis() + " ms");
+			return delay;
 		}
+		run.uncounted = 0;
 		boolean permanent = HandlerInvoker.isPermanent(failure);
 		if (!permanent && attempts < this.settings.maxAttempts()) {
 			Duration delay = this.settings.backoff(attempts);
@@ -384,6 +407,9 @@ public class StreamLeaseContainer {
 		volatile boolean cancelled;
 
 		volatile Future<?> future;
+
+		/** Failures in a row whose attempt Redis could not count (it was unreachable). */
+		volatile int uncounted;
 
 		HandlerRun(LeasedStream lease) {
 			this.lease = lease;

@@ -3,7 +3,7 @@
 -- KEYS[1]  LBS stream                     <service>-input
 -- KEYS[2]  lease index (zset)             {<service>-input}:leases        member stream, score deadline (server ms)
 -- KEYS[3]  assignments (hash)             {<service>-input}:assignments   stream -> LBS entry id
--- KEYS[4]  fencing counter (string)       {<service>-input}:fencing
+-- KEYS[4]  fencing counter (string)       {<service>-input}:fencing       last token issued (see next_token)
 -- KEYS[5]  resubmissions (hash)           {<service>-input}:resubmits     stream -> lbs-input of the latest duplicate
 -- KEYS[4+2i], KEYS[5+2i] (i = 1..n)       lease key and checkpoint key of stream i
 -- ARGV[1]  group
@@ -15,7 +15,8 @@
 --
 -- Returns one array per stream: {status, token, lbsId, recovered, holder, checkpoint fields, entry fields}
 --   ACQUIRED   lease taken: fencing token, 1 if a previous owner existed, checkpoint, entry fields (claim mode)
---   OWNED      this instance already holds it with this entry (an idempotent retry)
+--   OWNED      read mode: this instance already holds it with this entry (an idempotent retry); in claim mode
+--              a lease of this instance is taken again with a new token (it was disowned locally)
 --   DUPLICATE  another entry for a stream whose lease is held: recorded as a resubmission, acknowledged, deleted
 --   HELD       claim mode: another consumer holds the lease (already claimed)
 --   GONE       claim mode: the entry is no longer pending (the stream was finished) or no longer exists
@@ -31,6 +32,21 @@ local function entry_fields(id)
   return nil
 end
 
+-- Fencing tokens are hybrid logical clock values: one more than the last token issued, but never less than
+-- the server's time in ms x 1024. Tokens strictly increase on one server; after a failover to a replica that
+-- lacks the last increments, the new master's clock (later than any acquisition on the old master, as long as the
+-- clocks of master and replicas differ by less than the failover takes) still puts every new token above every
+-- token the old master issued, so no token is issued twice for one stream.
+local function next_token()
+  local last = tonumber(redis.call('GET', fencing) or '0')
+  local floor = now * 1024
+  if floor > last + 1 then
+    redis.call('SET', fencing, string.format('%.0f', floor))
+    return string.format('%.0f', floor)
+  end
+  return string.format('%.0f', redis.call('INCR', fencing))
+end
+
 local results = {}
 local n = (#ARGV - 5) / 2
 for i = 1, n do
@@ -39,6 +55,11 @@ for i = 1, n do
   local holder = redis.call('GET', leaseKey)
   local assigned = redis.call('HGET', assignments, stream)
   if lbsId == '' and assigned then lbsId = assigned end
+  if holder and mode == 'claim' and string.sub(holder, (string.find(holder, ':', 1, true) or 0) + 1) == owner then
+    -- this instance's own lease, which it no longer holds locally (it disowned it when its renewals could not be
+    -- confirmed): take it back under a new token, so that the earlier run and this one never share a token
+    holder = nil
+  end
   if holder then
     local sep = string.find(holder, ':', 1, true)
     local holderToken, holderOwner = string.sub(holder, 1, sep - 1), string.sub(holder, sep + 1)
@@ -92,7 +113,7 @@ for i = 1, n do
         redis.call('XDEL', lbs, assigned)
         recovered = '1'
       end
-      local token = redis.call('INCR', fencing)
+      local token = next_token()
       redis.call('SET', leaseKey, token .. ':' .. owner, 'PX', ttl)
       redis.call('ZADD', index, now + ttl, stream)
       redis.call('HSET', assignments, stream, lbsId)

@@ -134,10 +134,13 @@ class RedisConnectionTests {
 	}
 
 	@Test
-	void theDefaultCommandTimeoutIsAnEighthOfTheHbIntervalAtMostThreeSeconds() throws IOException {
+	void theDefaultCommandTimeoutIsThreeSecondsOrHalfTheHbIntervalAndTheClientConnectsLazily() throws IOException {
 		RedisConnection connection = fromProperties("spring.data.redis.host=cache.example");
-		assertThat(connection.toRedissonConfig(Duration.ofSeconds(2)).toYAML()).contains("  timeout: 250\n");
-		assertThat(connection.toRedissonConfig(Duration.ofSeconds(60)).toYAML()).contains("  timeout: 3000\n");
+		assertThat(connection.toRedissonConfig(Duration.ofSeconds(2)).toYAML()).contains("  timeout: 3000\n");
+		assertThat(connection.toRedissonConfig(Duration.ofSeconds(60)).toYAML()).contains("  timeout: 30000\n");
+		assertThat(connection.toRedissonConfig(Duration.ofSeconds(2)).toYAML()).contains("lazyInitialization: true");
+		assertThat(fromProperties("spring.data.redis.timeout=750ms").toRedissonConfig(Duration.ofSeconds(2)).toYAML())
+			.contains("  timeout: 750\n");
 	}
 
 	@Test
@@ -260,10 +263,20 @@ class RedisConnectionTests {
 	}
 
 	@Test
-	void aWrongPasswordFailsStartup() {
-		runner().withPropertyValues("spring.data.redis.host=127.0.0.1", "spring.data.redis.port=" + redis.port(),
-				"spring.data.redis.password=not-the-password")
-			.run((context) -> assertThat(context).hasFailed());
+	void aWrongPasswordFailsStartupNamingTheCredentialsEvenWithoutFailFast() {
+		runner().withBean(HoldingHandler.class)
+			.withPropertyValues("spring.application.name=orders", "spring.data.redis.host=127.0.0.1",
+					"spring.data.redis.port=" + redis.port(), "spring.data.redis.password=not-the-password")
+			.run((context) -> {
+				assertThat(context).hasFailed();
+				assertThat(context.getStartupFailure()).rootCause().hasMessageContaining("WRONGPASS");
+				Throwable failure = context.getStartupFailure();
+				while (!(failure instanceof io.streamlease.StreamLeaseException) && failure.getCause() != null) {
+					failure = failure.getCause();
+				}
+				assertThat(failure).hasMessageContaining("Redis refused the credentials")
+					.hasMessageNotContaining("not-the-password");
+			});
 	}
 
 	private static RedisConnection fromProperties(String... pairs) {

@@ -126,9 +126,12 @@ class StreamLeaseAutoConfigurationTests {
 			assertThat(engine.keyspaceChannelSize()).isEqualTo(100);
 			assertThat(engine.lbsIdleTime()).isEqualTo(Duration.ofSeconds(40));
 			assertThat(engine.lbsRecoveryCount()).isEqualTo(1000);
-			assertThat(engine.retry().maxRetries()).isEqualTo(5);
+			assertThat(engine.retry().maxRetries()).as("a transient fault never ends an engine").isEqualTo(-1);
 			assertThat(engine.retry().initialDelay()).isEqualTo(Duration.ofMillis(100));
 			assertThat(engine.retry().maxDelay()).isEqualTo(Duration.ofSeconds(30));
+			assertThat(engine.renewalTimeout()).isEqualTo(Duration.ofMillis(1250));
+			assertThat(engine.startupTimeout()).isEqualTo(Duration.ofSeconds(20));
+			assertThat(engine.failFast()).isFalse();
 			assertThat(engine.keyspaceNotifications()).isEqualTo(KeyspaceNotifications.AUTO);
 			assertThat(engine.sweepInterval()).isPositive().isLessThan(engine.hbInterval());
 			assertThat(engine.autoClaim()).isTrue();
@@ -175,7 +178,7 @@ class StreamLeaseAutoConfigurationTests {
 		values.put("max-entry-size", "64KB");
 		values.put("dead-letter-max-length", "18");
 		values.put("checkpoint-retention", "2h");
-		values.put("retry.max-retries", "-1");
+		values.put("retry.max-retries", "7");
 		values.put("retry.initial-delay", "200ms");
 		values.put("retry.max-delay", "5s");
 		values.put("handler.max-attempts", "5");
@@ -190,6 +193,9 @@ class StreamLeaseAutoConfigurationTests {
 		values.put("entry.max-poll-interval", "3s");
 		values.put("shutdown.handoff", "false");
 		values.put("shutdown.grace-period", "4s");
+		values.put("renewal-timeout", "900ms");
+		values.put("startup.fail-fast", "true");
+		values.put("startup.timeout", "25s");
 		return values;
 	}
 
@@ -221,7 +227,7 @@ class StreamLeaseAutoConfigurationTests {
 			assertThat(properties.getMaxEntrySize()).isEqualTo(DataSize.ofKilobytes(64));
 			assertThat(properties.getDeadLetterMaxLength()).isEqualTo(18);
 			assertThat(properties.getCheckpointRetention()).isEqualTo(Duration.ofHours(2));
-			assertThat(properties.getRetry().getMaxRetries()).isEqualTo(-1);
+			assertThat(properties.getRetry().getMaxRetries()).isEqualTo(7);
 			assertThat(properties.getRetry().getInitialDelay()).isEqualTo(Duration.ofMillis(200));
 			assertThat(properties.getRetry().getMaxDelay()).isEqualTo(Duration.ofSeconds(5));
 			assertThat(properties.getHandler().getMaxAttempts()).isEqualTo(5);
@@ -236,6 +242,9 @@ class StreamLeaseAutoConfigurationTests {
 			assertThat(properties.getEntry().getMaxPollInterval()).isEqualTo(Duration.ofSeconds(3));
 			assertThat(properties.getShutdown().isHandoff()).isFalse();
 			assertThat(properties.getShutdown().getGracePeriod()).isEqualTo(Duration.ofSeconds(4));
+			assertThat(properties.getRenewalTimeout()).isEqualTo(Duration.ofMillis(900));
+			assertThat(properties.getStartup().isFailFast()).isTrue();
+			assertThat(properties.getStartup().getTimeout()).isEqualTo(Duration.ofSeconds(25));
 
 			StreamLeasePropertiesMapper mapper = context.getBean(StreamLeasePropertiesMapper.class);
 			assertThat(mapper.defaultService()).isEqualTo("billing");
@@ -261,8 +270,11 @@ class StreamLeaseAutoConfigurationTests {
 			assertThat(engine.maxEntrySize()).isEqualTo(64 * 1024);
 			assertThat(engine.deadLetterMaxLength()).isEqualTo(18);
 			assertThat(engine.checkpointRetention()).isEqualTo(Duration.ofHours(2));
-			assertThat(engine.retry().maxRetries()).isEqualTo(-1);
+			assertThat(engine.retry().maxRetries()).isEqualTo(7);
 			assertThat(engine.retry().initialDelay()).isEqualTo(Duration.ofMillis(200));
+			assertThat(engine.renewalTimeout()).isEqualTo(Duration.ofMillis(900));
+			assertThat(engine.startupTimeout()).isEqualTo(Duration.ofSeconds(25));
+			assertThat(engine.failFast()).isTrue();
 			assertThat(engine.retry().maxDelay()).isEqualTo(Duration.ofSeconds(5));
 			assertThat(mapper.containerSettings()).isEqualTo(new ContainerSettings(5, Duration.ofSeconds(1),
 					Duration.ofSeconds(10), 19, 20, Duration.ofSeconds(2), Duration.ofMillis(100), Duration.ofSeconds(3),
@@ -505,12 +517,16 @@ class StreamLeaseAutoConfigurationTests {
 	}
 
 	@Test
-	void failsStartupNamingTheAddressWhenRedisCannotBeReached() throws IOException {
+	void failsStartupNamingTheAddressWhenRedisCannotBeReachedAndFailFastIsOn() throws IOException {
 		int closedPort = closedPort();
-		this.runner.withPropertyValues("spring.data.redis.port=" + closedPort).run((context) -> {
-			assertThat(context).hasFailed();
-			assertThat(messages(context.getStartupFailure())).contains(":" + closedPort);
-		});
+		this.runner.withBean(HoldingHandler.class)
+			.withPropertyValues("spring.data.redis.port=" + closedPort, "stream-lease.startup.fail-fast=true",
+					"stream-lease.startup.timeout=1s")
+			.run((context) -> {
+				assertThat(context).hasFailed();
+				assertThat(messages(context.getStartupFailure())).contains(":" + closedPort)
+					.contains("could not be reached within the startup timeout (PT1S");
+			});
 	}
 
 	/** A loopback port that nothing listens on. */

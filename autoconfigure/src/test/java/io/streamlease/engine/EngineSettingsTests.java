@@ -37,13 +37,20 @@ class EngineSettingsTests {
 	}
 
 	@Test
-	void retryDelaysDoubleUpToTheMaximum() {
+	void retryDelaysDoubleUpToTheMaximumWithJitterInTheirUpperHalf() {
 		RetrySettings retry = new RetrySettings(5, Duration.ofMillis(100), Duration.ofMillis(1000));
-		assertThat(retry.delay(1)).isEqualTo(Duration.ofMillis(100));
-		assertThat(retry.delay(2)).isEqualTo(Duration.ofMillis(200));
-		assertThat(retry.delay(4)).isEqualTo(Duration.ofMillis(800));
-		assertThat(retry.delay(5)).isEqualTo(Duration.ofMillis(1000));
-		assertThat(retry.delay(80)).isEqualTo(Duration.ofMillis(1000));
+		assertThat(retry.cappedDelay(1)).isEqualTo(100);
+		assertThat(retry.cappedDelay(2)).isEqualTo(200);
+		assertThat(retry.cappedDelay(4)).isEqualTo(800);
+		assertThat(retry.cappedDelay(5)).isEqualTo(1000);
+		assertThat(retry.cappedDelay(80)).isEqualTo(1000);
+		java.util.Set<Long> seen = new java.util.HashSet<>();
+		for (int i = 0; i < 200; i++) {
+			long delay = retry.delay(4).toMillis();
+			assertThat(delay).isBetween(400L, 800L);
+			seen.add(delay);
+		}
+		assertThat(seen).as("jittered delays").hasSizeGreaterThan(10);
 		assertThat(retry.exhausted(5)).isFalse();
 		assertThat(retry.exhausted(6)).isTrue();
 		assertThat(new RetrySettings(-1, Duration.ofMillis(1), Duration.ofMillis(1)).exhausted(Integer.MAX_VALUE)).isFalse();

@@ -82,8 +82,8 @@ class SecureRedisTests {
 				.run((context) -> {
 					assertThat(context).hasFailed();
 					String message = messages(context.getStartupFailure());
-					assertThat(message).contains("Stream Lease could not connect to Redis").contains("ssl true")
-						.contains("127.0.0.1:" + tlsPort)
+					assertThat(message).contains("Stream Lease could not start service 'wrong-ca'")
+						.contains("the TLS handshake with Redis failed").contains(String.valueOf(tlsPort))
 						.containsAnyOf("PKIX", "certificate", "SSL", "handshake", "Handshake");
 				});
 		}
