@@ -8,7 +8,8 @@ import java.util.Optional;
 /**
  * Chooses how to run a server of a given {@link RedisVersion}: the backend forced by the system property
  * {@value RedisBackend#PROPERTY}, otherwise Docker, a {@code redis-server} on the PATH, then the binary
- * inside embedded-redis, whichever comes first that can provide the version.
+ * inside embedded-redis, whichever comes first that can provide the version. A spec that is
+ * {@linkplain RedisServerSpec#isProcessOnly() for a child process only} skips Docker.
  */
 final class BackendSelector {
 
@@ -16,18 +17,31 @@ final class BackendSelector {
 	}
 
 	static boolean isAvailable(RedisVersion version) {
-		return candidates().stream().anyMatch((backend) -> unavailableReason(backend, version) == null);
+		return isAvailable(version, false);
+	}
+
+	/**
+	 * Whether some backend can run the version, as a child process if {@code processOnly}.
+	 */
+	static boolean isAvailable(RedisVersion version, boolean processOnly) {
+		return candidates().stream().anyMatch((backend) -> unavailableReason(backend, version, processOnly) == null);
 	}
 
 	static ServerRuntime runtimeFor(RedisServerSpec spec, Path directory) {
 		RedisVersion version = spec.version();
 		List<String> reasons = new ArrayList<>();
 		for (RedisBackend backend : candidates()) {
-			String reason = unavailableReason(backend, version);
+			String reason = unavailableReason(backend, version, spec.isProcessOnly());
 			if (reason == null) {
 				return create(backend, spec, directory);
 			}
 			reasons.add(reason);
+		}
+		if (spec.isProcessOnly()) {
+			throw new IllegalStateException("Cannot run Redis " + version.label() + " as a child process: "
+					+ String.join("; ", reasons) + ". Install redis-server " + version.label()
+					+ ".x on the PATH, or choose another version with -D" + RedisVersion.PROPERTY
+					+ " (tests can check RedisServers.isSentinelGroupAvailable first)");
 		}
 		throw new IllegalStateException("Cannot run Redis " + version.label() + ": " + String.join("; ", reasons)
 				+ ". Install it, start Docker, or choose another version with -D" + RedisVersion.PROPERTY
@@ -42,9 +56,15 @@ final class BackendSelector {
 	/**
 	 * Why the backend cannot run the version, or {@code null} if it can.
 	 */
-	private static String unavailableReason(RedisBackend backend, RedisVersion version) {
+	private static String unavailableReason(RedisBackend backend, RedisVersion version, boolean processOnly) {
 		switch (backend) {
 			case DOCKER:
+				if (processOnly) {
+					return RedisBackend.forced().isPresent()
+							? "-D" + RedisBackend.PROPERTY + "=docker allows Docker only, but the members of a Sentinel group"
+									+ " run as child processes (unset it, or set it to binary or embedded)"
+							: "the members of a Sentinel group run as child processes, not in Docker";
+				}
 				return ContainerServerRuntime.isDockerAvailable() ? null : "no Docker daemon answers";
 			case BINARY:
 				Optional<RedisExecutable> onPath = RedisExecutable.onPath();

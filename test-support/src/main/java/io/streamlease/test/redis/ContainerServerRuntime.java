@@ -1,5 +1,6 @@
 package io.streamlease.test.redis;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -78,7 +79,11 @@ final class ContainerServerRuntime implements ServerRuntime {
 	}
 
 	@Override
-	public void launch(int port, List<String> settings) {
+	public void launch(int port, Path configFile, List<String> settings) {
+		if (configFile != null) {
+			throw new IllegalStateException("A Redis configuration file (" + configFile
+					+ ") cannot be passed to a container; Sentinels run as child processes only");
+		}
 		GenericContainer<?> current = this.container;
 		if (current != null) {
 			docker().startContainerCmd(current.getContainerId()).exec();

@@ -53,10 +53,13 @@ final class ProcessServerRuntime implements ServerRuntime {
 	}
 
 	@Override
-	public void launch(int port, List<String> settings) throws IOException {
-		List<String> command = new ArrayList<>(List.of(this.executable.path().toString(), "--port",
-				Integer.toString(port), "--bind", RedisServer.HOST, "--daemonize", "no", "--dir",
-				this.directory.toAbsolutePath().toString(), "--logfile", LOG_FILE));
+	public void launch(int port, Path configFile, List<String> settings) throws IOException {
+		List<String> command = new ArrayList<>(List.of(this.executable.path().toString()));
+		if (configFile != null) {
+			command.add(configFile.toAbsolutePath().toString());
+		}
+		command.addAll(List.of("--port", Integer.toString(port), "--bind", RedisServer.HOST, "--daemonize", "no",
+				"--dir", this.directory.toAbsolutePath().toString(), "--logfile", LOG_FILE));
 		command.addAll(settings);
 		ProcessBuilder builder = new ProcessBuilder(command).directory(this.directory.toFile())
 			.redirectErrorStream(true)

@@ -2,6 +2,7 @@ package io.streamlease.test.redis;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -41,6 +42,8 @@ public final class RedisServer implements AutoCloseable {
 
 	private static final int LOG_LINES = 20;
 
+	private static final String SENTINEL_CONFIG_FILE = "sentinel.conf";
+
 	private final RedisServerSpec spec;
 
 	private final ServerRuntime runtime;
@@ -71,6 +74,7 @@ public final class RedisServer implements AutoCloseable {
 			for (int attempt = 1;; attempt++) {
 				int candidate = LoopbackPorts.pick(this.spec.isClusterNode());
 				try {
+					writeSentinelConfig();
 					launchAndAwaitReady(candidate);
 					this.port = candidate;
 					logStarted();
@@ -92,9 +96,29 @@ public final class RedisServer implements AutoCloseable {
 		}
 	}
 
+	/**
+	 * Write a Sentinel's configuration file afresh before each first-start attempt; a later {@link #start()}
+	 * keeps the file as the Sentinel rewrote it, with what it learnt about the group.
+	 */
+	private void writeSentinelConfig() {
+		if (!this.spec.isSentinel()) {
+			return;
+		}
+		try {
+			Files.write(sentinelConfigFile(), this.spec.sentinelConfig(), StandardCharsets.UTF_8);
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException("Could not write the Sentinel configuration " + sentinelConfigFile(), ex);
+		}
+	}
+
+	private Path sentinelConfigFile() {
+		return this.directory.resolve(SENTINEL_CONFIG_FILE);
+	}
+
 	private void launchAndAwaitReady(int port) throws StartFailure {
 		try {
-			this.runtime.launch(port, this.spec.settings());
+			this.runtime.launch(port, this.spec.isSentinel() ? sentinelConfigFile() : null, this.spec.settings());
 		}
 		catch (IOException | RuntimeException ex) {
 			throw new StartFailure("could not be launched: " + ex, ex, mentionsPortInUse(ex));
@@ -141,7 +165,10 @@ public final class RedisServer implements AutoCloseable {
 		return false;
 	}
 
-	private static String infoField(String info, String name) {
+	/**
+	 * The value of a field in an {@code INFO} reply, or {@code null} if the reply has no such field.
+	 */
+	static String infoField(String info, String name) {
 		return info.lines()
 			.filter((line) -> line.startsWith(name + ":"))
 			.map((line) -> line.substring(name.length() + 1).trim())
@@ -166,8 +193,9 @@ public final class RedisServer implements AutoCloseable {
 	}
 
 	private void logStarted() {
-		logger.info("Started Redis {} on {}:{} with backend {} ({}){}", this.version, HOST, this.port,
-				this.runtime.backend(), this.runtime.description(), this.spec.isAppendOnly() ? ", appendonly" : "");
+		logger.info("Started Redis {}{} on {}:{} with backend {} ({}){}", this.version,
+				this.spec.isSentinel() ? " Sentinel" : "", HOST, this.port, this.runtime.backend(),
+				this.runtime.description(), this.spec.isAppendOnly() ? ", appendonly" : "");
 	}
 
 	/**
@@ -340,6 +368,21 @@ public final class RedisServer implements AutoCloseable {
 	}
 
 	/**
+	 * The {@code master_link_status} of a replica ({@code up} once its initial synchronisation is done), or
+	 * why there is none, for the waits of clusters and Sentinel groups.
+	 */
+	String replicationLinkStatus() {
+		try {
+			String info = (String) command("INFO", "replication");
+			String role = infoField(info, "role");
+			return "slave".equals(role) ? infoField(info, "master_link_status") : "role " + role;
+		}
+		catch (RuntimeException ex) {
+			return "unreachable (" + ex.getMessage() + ")";
+		}
+	}
+
+	/**
 	 * Kill the server and delete its directory. Does nothing if it is already closed.
 	 */
 	@Override
@@ -380,8 +423,9 @@ public final class RedisServer implements AutoCloseable {
 	}
 
 	private String describe(int port) {
-		return "Redis " + this.spec.version().label() + " on " + HOST + ":" + port + " ("
-				+ this.runtime.backend().name().toLowerCase(Locale.ROOT) + " " + this.runtime.description() + ")";
+		return "Redis " + this.spec.version().label() + (this.spec.isSentinel() ? " Sentinel" : "") + " on " + HOST
+				+ ":" + port + " (" + this.runtime.backend().name().toLowerCase(Locale.ROOT) + " "
+				+ this.runtime.description() + ")";
 	}
 
 	@Override

@@ -37,14 +37,24 @@ public final class RedisServerSpec {
 
 	private final boolean clusterNode;
 
+	private final Map<String, List<String>> topologyConfig;
+
+	private final List<String> sentinelConfig;
+
+	private final boolean processOnly;
+
 	private RedisServerSpec(RedisVersion version, boolean appendOnly, String password, Map<String, String> config,
-			Duration commandTimeout, boolean clusterNode) {
+			Duration commandTimeout, boolean clusterNode, Map<String, List<String>> topologyConfig,
+			List<String> sentinelConfig, boolean processOnly) {
 		this.version = version;
 		this.appendOnly = appendOnly;
 		this.password = password;
 		this.config = Collections.unmodifiableMap(config);
 		this.commandTimeout = commandTimeout;
 		this.clusterNode = clusterNode;
+		this.topologyConfig = Collections.unmodifiableMap(topologyConfig);
+		this.sentinelConfig = sentinelConfig;
+		this.processOnly = processOnly;
 	}
 
 	/**
@@ -54,7 +64,7 @@ public final class RedisServerSpec {
 	 */
 	public static RedisServerSpec defaults() {
 		return new RedisServerSpec(RedisVersion.defaultVersion(), false, null, new LinkedHashMap<>(),
-				DEFAULT_COMMAND_TIMEOUT, false);
+				DEFAULT_COMMAND_TIMEOUT, false, new LinkedHashMap<>(), null, false);
 	}
 
 	/**
@@ -64,7 +74,8 @@ public final class RedisServerSpec {
 	 */
 	public RedisServerSpec version(RedisVersion version) {
 		return new RedisServerSpec(Objects.requireNonNull(version, "version"), this.appendOnly, this.password,
-				this.config, this.commandTimeout, this.clusterNode);
+				this.config, this.commandTimeout, this.clusterNode, this.topologyConfig, this.sentinelConfig,
+				this.processOnly);
 	}
 
 	/**
@@ -76,7 +87,7 @@ public final class RedisServerSpec {
 	 */
 	public RedisServerSpec appendOnly(boolean appendOnly) {
 		return new RedisServerSpec(this.version, appendOnly, this.password, this.config, this.commandTimeout,
-				this.clusterNode);
+				this.clusterNode, this.topologyConfig, this.sentinelConfig, this.processOnly);
 	}
 
 	/**
@@ -87,7 +98,7 @@ public final class RedisServerSpec {
 	 */
 	public RedisServerSpec requirePass(String password) {
 		return new RedisServerSpec(this.version, this.appendOnly, password, this.config, this.commandTimeout,
-				this.clusterNode);
+				this.clusterNode, this.topologyConfig, this.sentinelConfig, this.processOnly);
 	}
 
 	/**
@@ -113,7 +124,7 @@ public final class RedisServerSpec {
 		Map<String, String> copy = new LinkedHashMap<>(this.config);
 		copy.put(name, value);
 		return new RedisServerSpec(this.version, this.appendOnly, this.password, copy, this.commandTimeout,
-				this.clusterNode);
+				this.clusterNode, this.topologyConfig, this.sentinelConfig, this.processOnly);
 	}
 
 	/**
@@ -127,12 +138,55 @@ public final class RedisServerSpec {
 			throw new IllegalArgumentException("Command timeout must be positive but was " + timeout);
 		}
 		return new RedisServerSpec(this.version, this.appendOnly, this.password, this.config, timeout,
-				this.clusterNode);
+				this.clusterNode, this.topologyConfig, this.sentinelConfig, this.processOnly);
 	}
 
+	/**
+	 * A copy for a Redis Cluster node: {@code cluster-enabled yes} with {@code nodes.conf} in its directory and
+	 * {@code cluster-node-timeout 2000} (a {@link #topologyConfig topology directive}, so
+	 * {@link #config(String, String)} can override it).
+	 */
 	RedisServerSpec clusterNode() {
 		return new RedisServerSpec(this.version, this.appendOnly, this.password, this.config, this.commandTimeout,
-				true);
+				true, this.topologyConfig, this.sentinelConfig, this.processOnly)
+			.topologyConfig("cluster-node-timeout", "2000");
+	}
+
+	/**
+	 * A copy with a directive that a cluster or Sentinel group sets for its members, such as
+	 * {@code replicaof 127.0.0.1 <port>}. It replaces an earlier topology directive of the same name and is
+	 * passed after the defaults but before the {@linkplain #config(String, String) test's own directives}, so
+	 * those still win.
+	 * @param name the directive, without leading dashes
+	 * @param values its arguments, each passed as one argument (Redis 7 quotes them one by one)
+	 */
+	RedisServerSpec topologyConfig(String name, String... values) {
+		Map<String, List<String>> copy = new LinkedHashMap<>(this.topologyConfig);
+		copy.put(name, List.of(values));
+		return new RedisServerSpec(this.version, this.appendOnly, this.password, this.config, this.commandTimeout,
+				this.clusterNode, copy, this.sentinelConfig, this.processOnly);
+	}
+
+	/**
+	 * A copy for a Sentinel: {@code redis-server <file> --sentinel}, where the file is written with the given
+	 * lines into the server's directory before its first start and then belongs to the Sentinel, which
+	 * rewrites it. Persistence, password and the test's own directives do not apply to a Sentinel. Sentinels
+	 * run as child processes only.
+	 * @param lines the lines of the Sentinel configuration file, such as
+	 * {@code sentinel monitor <name> 127.0.0.1 <port> 2}
+	 */
+	RedisServerSpec sentinel(List<String> lines) {
+		return new RedisServerSpec(this.version, false, null, new LinkedHashMap<>(), this.commandTimeout, false,
+				new LinkedHashMap<>(), List.copyOf(lines), true);
+	}
+
+	/**
+	 * A copy that must run as a child process, never in a container: for the members of a Sentinel group,
+	 * which reach each other on 127.0.0.1 by the ports they listen on.
+	 */
+	RedisServerSpec processOnly() {
+		return new RedisServerSpec(this.version, this.appendOnly, this.password, this.config, this.commandTimeout,
+				this.clusterNode, this.topologyConfig, this.sentinelConfig, true);
 	}
 
 	RedisVersion version() {
@@ -155,20 +209,42 @@ public final class RedisServerSpec {
 		return this.clusterNode;
 	}
 
+	boolean isSentinel() {
+		return this.sentinelConfig != null;
+	}
+
+	/**
+	 * The lines of the Sentinel configuration file, or {@code null} if this is not a Sentinel.
+	 */
+	List<String> sentinelConfig() {
+		return this.sentinelConfig;
+	}
+
+	boolean isProcessOnly() {
+		return this.processOnly;
+	}
+
 	/**
 	 * The settings every backend passes to {@code redis-server} after its own network, directory and log
-	 * arguments, as {@code --name value} pairs.
+	 * arguments, as {@code --name value} pairs: the defaults, then the topology directives, then the test's
+	 * own directives.
 	 */
 	List<String> settings() {
+		if (isSentinel()) {
+			return List.of("--sentinel", "--protected-mode", "no");
+		}
 		List<String> args = new ArrayList<>(List.of("--protected-mode", "no", "--save", "", "--appendonly",
 				this.appendOnly ? "yes" : "no"));
 		if (this.password != null) {
 			args.addAll(List.of("--requirepass", this.password));
 		}
 		if (this.clusterNode) {
-			args.addAll(List.of("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-					"--cluster-node-timeout", "2000"));
+			args.addAll(List.of("--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"));
 		}
+		this.topologyConfig.forEach((name, values) -> {
+			args.add("--" + name);
+			args.addAll(values);
+		});
 		this.config.forEach((name, value) -> args.addAll(List.of("--" + name, value)));
 		return args;
 	}

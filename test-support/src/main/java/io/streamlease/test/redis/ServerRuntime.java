@@ -1,6 +1,7 @@
 package io.streamlease.test.redis;
 
 import java.io.IOException;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.OptionalLong;
@@ -20,9 +21,10 @@ interface ServerRuntime {
 
 	/**
 	 * Start {@code redis-server} listening on the given loopback port; return without waiting for it to be
-	 * ready. Called again after a stop or kill, always with the same port and settings.
+	 * ready. Called again after a stop or kill, always with the same port, file and settings.
+	 * @param configFile the configuration file to pass as the first argument (a Sentinel's), or {@code null}
 	 */
-	void launch(int port, List<String> settings) throws IOException;
+	void launch(int port, Path configFile, List<String> settings) throws IOException;
 
 	/**
 	 * Whether the server is running, paused or not.

@@ -1,6 +1,7 @@
 /**
- * Real Redis servers and clusters for tests, started on free loopback ports from Docker, a
- * {@code redis-server} on the PATH or the binary inside embedded-redis, with stop, kill, pause and restart
- * for fault tests. Start with {@link io.streamlease.test.redis.RedisServers}.
+ * Real Redis servers, clusters (with or without replicas) and Sentinel groups for tests, started on free
+ * loopback ports from Docker, a {@code redis-server} on the PATH or the binary inside embedded-redis, with
+ * stop, kill, pause, restart and failover for fault tests. Start with
+ * {@link io.streamlease.test.redis.RedisServers}.
  */
 package io.streamlease.test.redis;

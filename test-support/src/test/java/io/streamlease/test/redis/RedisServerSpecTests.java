@@ -1,6 +1,7 @@
 package io.streamlease.test.redis;
 
 import java.time.Duration;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
@@ -39,6 +40,31 @@ class RedisServerSpecTests {
 			.withMessageContaining("without dashes");
 		assertThatIllegalArgumentException()
 			.isThrownBy(() -> RedisServerSpec.defaults().commandTimeout(Duration.ZERO));
+	}
+
+	@Test
+	void passesTopologyDirectivesBeforeTheTestsOwnSoTheyCanBeOverridden() {
+		RedisServerSpec spec = RedisServerSpec.defaults()
+			.config("cluster-node-timeout", "5000")
+			.clusterNode()
+			.topologyConfig("cluster-node-timeout", "1000")
+			.topologyConfig("replicaof", "127.0.0.1", "7000");
+		assertThat(spec.settings()).containsSubsequence("--cluster-node-timeout", "1000", "--replicaof", "127.0.0.1",
+				"7000", "--cluster-node-timeout", "5000");
+		assertThat(spec.settings()).containsOnlyOnce("--replicaof");
+	}
+
+	@Test
+	void givesSentinelsNoPersistencePasswordOrDirectivesOfTheirOwn() {
+		RedisServerSpec sentinel = RedisServerSpec.defaults()
+			.requirePass("secret")
+			.appendOnly(true)
+			.config("maxmemory", "1mb")
+			.sentinel(List.of("sentinel monitor orders 127.0.0.1 7000 2"));
+		assertThat(sentinel.isSentinel()).isTrue();
+		assertThat(sentinel.isProcessOnly()).isTrue();
+		assertThat(sentinel.sentinelConfig()).containsExactly("sentinel monitor orders 127.0.0.1 7000 2");
+		assertThat(sentinel.settings()).containsExactly("--sentinel", "--protected-mode", "no");
 	}
 
 }
