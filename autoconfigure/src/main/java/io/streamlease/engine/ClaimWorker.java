@@ -63,7 +63,12 @@ final class ClaimWorker implements Runnable {
 					}
 					else {
 						for (ClaimCandidate candidate : due) {
-							this.client.emit(StreamEvent.expired(candidate.stream()));
+							if (candidate.isConsumer()) {
+								this.client.expiredStreamsOf(candidate.consumer());
+							}
+							else {
+								this.client.emit(StreamEvent.expired(candidate.stream()));
+							}
 						}
 					}
 				}
@@ -95,21 +100,26 @@ final class ClaimWorker implements Runnable {
 		batches.forEach(found::addAll);
 		List<String> expired = new ArrayList<>();
 		this.keyspaceQueue.drainTo(expired);
-		for (String stream : expired) {
-			found.add(ClaimCandidate.of(stream, "keyspace"));
+		for (String consumer : expired) {
+			if (!consumer.equals(this.client.id())) {
+				found.add(ClaimCandidate.ofConsumer(consumer, "keyspace"));
+			}
 		}
 		now = System.nanoTime();
 		long stagger = this.client.settings().claimStagger().toNanos();
 		for (ClaimCandidate candidate : found) {
-			if (this.client.holds(candidate.stream())) {
+			if (!candidate.isConsumer() && this.client.holds(candidate.stream())) {
 				continue;
 			}
-			Waiting existing = this.waiting.get(candidate.stream());
-			if (existing != null && (candidate.lbsId().isEmpty() || !existing.candidate().lbsId().isEmpty())) {
+			Waiting existing = this.waiting.get(candidate.key());
+			if (existing != null && (candidate.isConsumer() || candidate.lbsId().isEmpty()
+					|| !existing.candidate().lbsId().isEmpty())) {
 				continue;
 			}
-			long delay = (this.client.settings().autoClaim()) ? rank(candidate) * stagger : 0;
-			this.waiting.put(candidate.stream(), new Waiting(candidate, now + delay));
+			// a lapsed session's streams are taken over by every survivor at once, in chunks of at most its free
+			// room, which spreads them over the survivors by capacity; a single stream goes by rank
+			long delay = (this.client.settings().autoClaim() && !candidate.isConsumer()) ? rank(candidate) * stagger : 0;
+			this.waiting.put(candidate.key(), new Waiting(candidate, now + delay));
 		}
 	}
 
@@ -129,7 +139,14 @@ final class ClaimWorker implements Runnable {
 	private void claim(List<ClaimCandidate> due) throws InterruptedException {
 		List<LeaseStore.Request> requests = new ArrayList<>();
 		for (ClaimCandidate candidate : due) {
-			if (!this.client.holds(candidate.stream())) {
+			if (candidate.isConsumer()) {
+				int taken = this.client.takeOver(candidate.consumer(), java.time.Duration.ZERO,
+						candidate.consumer().equals(this.client.id()));
+				if (taken > 0) {
+					logger.info("Took over {} streams of consumer '{}' ({})", taken, candidate.consumer(), candidate.source());
+				}
+			}
+			else if (!this.client.holds(candidate.stream())) {
 				requests.add(new LeaseStore.Request(candidate.stream(), candidate.lbsId()));
 			}
 		}
@@ -166,7 +183,7 @@ final class ClaimWorker implements Runnable {
 			if (consumer.equals(me)) {
 				present = true;
 			}
-			else if (!consumer.equals(candidate.departing()) && score(candidate.stream(), consumer) > mine) {
+			else if (!consumer.equals(candidate.consumer()) && score(candidate.stream(), consumer) > mine) {
 				rank++;
 			}
 		}

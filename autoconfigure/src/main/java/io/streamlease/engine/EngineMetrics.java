@@ -42,8 +42,8 @@ public interface EngineMetrics {
 	default void streamProcessingEnded(String stream, Duration held) {
 	}
 
-	/** A keyspace notification about a lapsed lease arrived. */
-	default void keyspaceNotification(String stream) {
+	/** A keyspace notification arrived: the session of {@code consumer} lapsed (or ended). */
+	default void keyspaceNotification(String consumer) {
 	}
 
 	/** A keyspace notification was dropped because the keyspace channel was full (the sweep covers it). */

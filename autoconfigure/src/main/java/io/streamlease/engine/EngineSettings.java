@@ -460,10 +460,10 @@ public final class EngineSettings {
 			}
 			if (this.renewalTimeout != null) {
 				positive("renewal-timeout", this.renewalTimeout);
-				if (this.renewalTimeout.compareTo(LeaseRenewer.safetyWindow(this.hbInterval)) >= 0) {
+				if (this.renewalTimeout.compareTo(Session.safetyWindow(this.hbInterval)) >= 0) {
 					throw new InvalidSettingException("renewal-timeout", this.renewalTimeout,
 							"it must be less than the local safety deadline, 80% of hb-interval ("
-									+ LeaseRenewer.safetyWindow(this.hbInterval) + ")");
+									+ Session.safetyWindow(this.hbInterval) + ")");
 				}
 			}
 			if (this.startupTimeout != null) {

@@ -16,7 +16,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The fast path of lapse detection: keyspace {@code expired} events of lease keys, subscribed on every master.
+ * The fast path of lapse detection: keyspace {@code expired} events of session keys (one per consumer, whatever
+ * the number of streams it held), subscribed on every master.
  * Enables the notification flags it needs by merging them into the server's existing setting (never removing
  * a flag); when the server refuses CONFIG, it logs one warning and leaves detection to the sweep.
  */
@@ -73,12 +74,12 @@ final class KeyspaceListener {
 			if (!"expired".equals(message)) {
 				return;
 			}
-			String stream = this.keys.streamOfKeyspaceChannel(channel.toString());
-			if (stream == null) {
+			String consumer = this.keys.consumerOfKeyspaceChannel(channel.toString());
+			if (consumer == null) {
 				return;
 			}
-			this.metrics.keyspaceNotification(stream);
-			if (this.queue.offer(stream)) {
+			this.metrics.keyspaceNotification(consumer);
+			if (this.queue.offer(consumer)) {
 				this.queued.run();
 			}
 			else {

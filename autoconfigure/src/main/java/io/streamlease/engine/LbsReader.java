@@ -127,29 +127,36 @@ final class LbsReader implements Runnable {
 		if (entries.isEmpty()) {
 			return;
 		}
+		String sessionId = this.client.sessionId();
+		if (sessionId == null) {
+			throw new RedisCallException("no session (registering again)", null);
+		}
 		List<LeaseStore.Request> requests = new ArrayList<>(entries.size());
 		for (LbsEntry entry : entries) {
 			requests.add(new LeaseStore.Request(entry.stream(), entry.id()));
 		}
-		long sent = System.nanoTime();
-		List<LeaseStore.Acquisition> acquisitions = StreamLeaseClient.await(this.store.acquire(requests, false));
+		LeaseStore.Acquisitions reply = StreamLeaseClient.await(this.store.acquire(sessionId, requests, false));
+		if (reply.notLive()) {
+			// the session lapsed meanwhile: keep the batch, it is acquired under the next session
+			throw new RedisCallException("the session lapsed before the acquisition", null);
+		}
+		List<LeaseStore.Acquisition> acquisitions = reply.acquisitions();
 		for (int i = 0; i < acquisitions.size(); i++) {
-			this.client.accept(acquisitions.get(i), entries.get(i).info(), sent, true);
+			this.client.accept(acquisitions.get(i), entries.get(i).info(), true);
 		}
 	}
 
 	/**
-	 * Takes back this consumer id's own pending entries (left by an earlier process with the same id), then
-	 * every entry idle longer than lbs-idle-time, in batches of lbs-recovery-count. Claims go through the
-	 * acquire script, so an entry whose lease is held by a live consumer is never taken.
+	 * Takes back this consumer id's own pending entries (left by an earlier process with the same id), then every
+	 * entry idle longer than lbs-idle-time, in chunks. Only streams no live session owns are taken.
 	 */
 	private void recoverAtStartup() {
 		long started = System.nanoTime();
-		int[] counts = new int[2];
+		int taken = 0;
 		boolean success = true;
 		try {
-			recover(this.client.id(), Duration.ZERO, counts);
-			recover("", this.settings.lbsIdleTime(), counts);
+			taken += this.client.takeOver(this.client.id(), Duration.ZERO, false);
+			taken += this.client.takeOver("", this.settings.lbsIdleTime(), false);
 		}
 		catch (RuntimeException ex) {
 			success = false;
@@ -161,23 +168,10 @@ final class LbsReader implements Runnable {
 			return;
 		}
 		Duration took = Duration.ofNanos(System.nanoTime() - started);
-		this.client.metrics().startupRecovery(success, counts[0], counts[1], took);
-		if (counts[1] > 0) {
-			logger.info("Startup recovery of service '{}' took over {} streams ({} pending entries examined) in {} ms",
-					this.settings.serviceName(), counts[1], counts[0], took.toMillis());
-		}
-	}
-
-	private void recover(String consumer, Duration minIdle, int[] counts) throws InterruptedException {
-		String after = "-";
-		while (this.client.isReading()) {
-			List<LeaseStore.Pending> page = this.store.pending(consumer, minIdle, after, this.settings.lbsRecoveryCount());
-			if (page.isEmpty()) {
-				return;
-			}
-			counts[0] += page.size();
-			counts[1] += this.client.claimPending(page);
-			after = page.get(page.size() - 1).id();
+		this.client.metrics().startupRecovery(success, taken, taken, took);
+		if (taken > 0) {
+			logger.info("Startup recovery of service '{}' took over {} streams in {} ms", this.settings.serviceName(),
+					taken, took.toMillis());
 		}
 	}
 

@@ -12,8 +12,8 @@ import io.streamlease.LeaseLostException;
 import io.streamlease.LeasedStream;
 
 /**
- * A lease held by this consumer. The renewer keeps {@link #safeUntilNanos} current; the fenced operations go
- * through the engine, which checks the lease on the server.
+ * A stream held by this consumer: its ownership record, valid while this consumer's {@link Session} is; the
+ * fenced operations go through the engine, which checks the record and the session on the server.
  */
 final class Lease implements LeasedStream {
 
@@ -39,7 +39,9 @@ final class Lease implements LeasedStream {
 
 	private final long acquiredNanos = System.nanoTime();
 
-	private final String expectedValue;
+	private final OwnershipRecord record;
+
+	private final Session session;
 
 	private final AtomicReference<State> state = new AtomicReference<>(State.HELD);
 
@@ -47,11 +49,8 @@ final class Lease implements LeasedStream {
 
 	private volatile Checkpoint checkpoint;
 
-	/** The local safety deadline: after it, the lease may have lapsed on the server. */
-	volatile long safeUntilNanos;
-
 	Lease(StreamLeaseClient client, String name, String lbsEntryId, Map<String, Object> info, long fencingToken,
-			boolean recovered, Checkpoint checkpoint, long safeUntilNanos) {
+			boolean recovered, Checkpoint checkpoint, Session session) {
 		this.client = client;
 		this.name = name;
 		this.lbsEntryId = lbsEntryId;
@@ -59,8 +58,8 @@ final class Lease implements LeasedStream {
 		this.fencingToken = fencingToken;
 		this.recovered = recovered;
 		this.checkpoint = checkpoint;
-		this.safeUntilNanos = safeUntilNanos;
-		this.expectedValue = client.store().leaseValue(fencingToken);
+		this.session = session;
+		this.record = new OwnershipRecord(fencingToken, session.id(), lbsEntryId);
 	}
 
 	@Override
@@ -110,11 +109,11 @@ final class Lease implements LeasedStream {
 	@Override
 	public void checkpoint(String position, Map<String, String> state) {
 		ensureOwned("write the checkpoint of");
-		List<String> reply = this.client.store().checkpoint(this.name, this.expectedValue, this.fencingToken,
+		LeaseStore.Fenced reply = this.client.store().checkpoint(this.name, this.record,
 				(position != null) ? position : "", state);
-		if (!"OK".equals(reply.get(0))) {
-			this.client.disown(this, "the checkpoint write found the lease " + describeHolder(reply.get(1)));
-			throw lost("write the checkpoint of", reply.get(1));
+		if (!reply.owned()) {
+			this.client.disown(this, "the checkpoint write found the stream " + this.client.describeHolder(reply.value()));
+			throw lost("write the checkpoint of", reply.value());
 		}
 		String newPosition = (position != null) ? position : "";
 		int attempts = newPosition.equals(this.checkpoint.position()) ? this.checkpoint.attempts() : 0;
@@ -126,12 +125,12 @@ final class Lease implements LeasedStream {
 	 */
 	int countAttempt() {
 		ensureOwned("count an attempt of");
-		List<String> reply = this.client.store().countAttempt(this.name, this.expectedValue);
-		if (!"OK".equals(reply.get(0))) {
-			this.client.disown(this, "counting an attempt found the lease " + describeHolder(reply.get(1)));
-			throw lost("count an attempt of", reply.get(1));
+		LeaseStore.Fenced reply = this.client.store().countAttempt(this.name, this.record);
+		if (!reply.owned()) {
+			this.client.disown(this, "counting an attempt found the stream " + this.client.describeHolder(reply.value()));
+			throw lost("count an attempt of", reply.value());
 		}
-		int attempts = Integer.parseInt(reply.get(1));
+		int attempts = Integer.parseInt(reply.value());
 		this.checkpoint = this.checkpoint.withAttempts(attempts);
 		return attempts;
 	}
@@ -143,7 +142,7 @@ final class Lease implements LeasedStream {
 
 	@Override
 	public boolean isOwned() {
-		return this.state.get() == State.HELD && System.nanoTime() - this.safeUntilNanos < 0;
+		return this.state.get() == State.HELD && this.session.isSafe();
 	}
 
 	@Override
@@ -155,8 +154,8 @@ final class Lease implements LeasedStream {
 		return this.state.get();
 	}
 
-	String expectedValue() {
-		return this.expectedValue;
+	OwnershipRecord record() {
+		return this.record;
 	}
 
 	/**
@@ -179,26 +178,17 @@ final class Lease implements LeasedStream {
 					+ this.client.id() + "' no longer holds its lease (" + this.state.get().name().toLowerCase().replace('_', ' ')
 					+ ", fencing token " + this.fencingToken + ")");
 		}
-		if (System.nanoTime() - this.safeUntilNanos >= 0) {
-			this.client.disown(this, "its last confirmed renewal is older than the local safety deadline");
+		if (!this.session.isSafe()) {
+			this.client.disown(this, "the last confirmed renewal of the session is older than the local safety deadline");
 			throw new LeaseLostException(this.name, "Cannot " + action + " stream '" + this.name + "': consumer '"
-					+ this.client.id() + "' could not renew its lease in time, so another consumer may own it now");
+					+ this.client.id() + "' could not renew its session in time, so another consumer may own it now");
 		}
 	}
 
-	LeaseLostException lost(String action, String holder) {
+	LeaseLostException lost(String action, String found) {
 		return new LeaseLostException(this.name, "Cannot " + action + " stream '" + this.name + "': consumer '"
-				+ this.client.id() + "' no longer holds its lease (fencing token " + this.fencingToken + "); the lease is "
-				+ describeHolder(holder) + ". Stop processing this stream: another consumer owns it now");
-	}
-
-	static String describeHolder(String holder) {
-		if (holder == null || holder.isEmpty()) {
-			return "gone";
-		}
-		int sep = holder.indexOf(':');
-		int second = holder.indexOf(':', sep + 1);
-		return "held by consumer '" + holder.substring(second + 1) + "' with fencing token " + holder.substring(0, sep);
+				+ this.client.id() + "' no longer holds its lease (fencing token " + this.fencingToken + "); the stream is "
+				+ this.client.describeHolder(found) + ". Stop processing this stream: another consumer owns it now");
 	}
 
 	@Override

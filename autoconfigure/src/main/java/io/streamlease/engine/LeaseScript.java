@@ -33,7 +33,7 @@ enum LeaseScript {
 	DEAD_LETTER("dead-letter.lua", RScript.ReturnType.LIST),
 	REGISTRY("registry.lua", RScript.ReturnType.LIST),
 	SWEEP("sweep.lua", RScript.ReturnType.LIST),
-	PENDING("pending.lua", RScript.ReturnType.LIST);
+	CLAIM_PENDING("claim-pending.lua", RScript.ReturnType.LIST);
 
 	private final String source;
 

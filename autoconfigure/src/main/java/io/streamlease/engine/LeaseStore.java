@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 import io.streamlease.Checkpoint;
+import org.redisson.api.stream.PendingEntry;
 import org.redisson.api.RStream;
 import org.redisson.api.RedissonClient;
 import org.redisson.api.stream.StreamCreateGroupArgs;
@@ -32,15 +33,16 @@ final class LeaseStore {
 
 	private final RStream<String, String> lbs;
 
-	private final String nonce;
-
 	private final Duration renewalTimeout;
 
+	/** Random per engine instance: tells this instance's sessions from those of another process with the same id. */
+	private final String nonce;
+
 	LeaseStore(RedissonClient redisson, EngineSettings settings, String nonce) {
+		this.nonce = nonce;
 		this.redisson = redisson;
 		this.keys = settings.keys();
 		this.consumer = settings.consumerId();
-		this.nonce = nonce;
 		this.ttlMillis = settings.hbInterval().toMillis();
 		this.renewalTimeout = settings.renewalTimeout();
 		this.lbs = redisson.getStream(this.keys.lbs(), StringCodec.INSTANCE);
@@ -48,11 +50,6 @@ final class LeaseStore {
 
 	StreamLeaseKeys keys() {
 		return this.keys;
-	}
-
-	/** The lease value of this instance for a fencing token: {@code <token>:<instance nonce>:<consumer>}. */
-	String leaseValue(long token) {
-		return token + ":" + this.nonce + ":" + this.consumer;
 	}
 
 	/**
@@ -78,183 +75,326 @@ final class LeaseStore {
 		return (read != null) ? read : Map.of();
 	}
 
-	/** The outcome of acquiring or claiming one stream's lease. */
-	record Acquisition(String status, String stream, long token, String lbsId, boolean recovered, String holder,
-			Checkpoint checkpoint, Map<String, String> fields) {
+	// ---- sessions
+
+	/** The outcome of a registration: a new session id, or the time until another live instance's session lapses. */
+	record Registration(String sessionId, long takenForMillis) {
+
+		boolean taken() {
+			return this.sessionId == null;
+		}
+
 	}
 
-	/** One stream to acquire: its name and LBS entry id (empty to claim whatever entry is assigned to it). */
+	/** Registers this consumer id, opening a new session (and ending any earlier session of this instance). */
+	Registration register() {
+		List<Object> reply = LeaseScript.REGISTRY.call(this.redisson, sessionKeys(),
+				List.of("register", this.consumer, Long.toString(this.ttlMillis), this.nonce, ""));
+		List<String> values = strings(reply);
+		return "OK".equals(values.get(0)) ? new Registration(values.get(1), 0)
+				: new Registration(null, Long.parseLong(values.get(1)));
+	}
+
+	/** Ends this consumer's session {@code sessionId} (nothing if another instance registered the id meanwhile). */
+	void deregister(String sessionId) {
+		LeaseScript.REGISTRY.call(this.redisson, sessionKeys(),
+				List.of("deregister", this.consumer, Long.toString(this.ttlMillis), this.nonce, sessionId));
+	}
+
+	private List<Object> sessionKeys() {
+		return List.of(this.keys.consumers(), this.keys.sessions(), this.keys.sessionConsumers(),
+				this.keys.sessionSequence(), this.keys.session(this.consumer), this.keys.consumerInstances());
+	}
+
+	/** What a renewal found. */
+	enum RenewalStatus {
+
+		/** Renewed. */
+		OK,
+
+		/** The session's deadline passed before the renewal arrived: its streams may have been claimed. */
+		LAPSED,
+
+		/** Another instance registered this consumer id. */
+		TAKEN
+
+	}
+
+	/** The outcome of a renewal: its status and the live consumers with the milliseconds left on their sessions. */
+	record Renewal(RenewalStatus status, Map<String, Long> live) {
+	}
+
+	/** Renews this consumer's session: one call, whatever the number of streams it holds. */
+	CompletableFuture<Renewal> renew(String sessionId) {
+		List<Object> keyList = List.of(this.keys.consumers(), this.keys.sessions(), this.keys.session(this.consumer),
+				this.keys.consumerInstances());
+		List<Object> args = List.of(this.consumer, sessionId, Long.toString(this.ttlMillis), this.nonce);
+		return LeaseScript.RENEW.<List<Object>>run(this.redisson, keyList, args, this.renewalTimeout).thenApply((reply) -> {
+			RenewalStatus status = RenewalStatus.valueOf(str(reply.get(0)));
+			Map<String, Long> live = (status == RenewalStatus.OK) ? longs((List<?>) reply.get(1)) : Map.of();
+			return new Renewal(status, live);
+		});
+	}
+
+	// ---- acquisitions
+
+	/** What an acquisition or a claim found for one stream. */
+	enum AcquisitionStatus {
+
+		/** Taken with a new fencing token. */
+		ACQUIRED,
+
+		/** Already owned by this session with this entry (a retry after a lost reply). */
+		OWNED,
+
+		/** Another entry of a stream that a live session owns: recorded as a resubmission and removed from the LBS. */
+		DUPLICATE,
+
+		/** Claim: a live session of another consumer owns it. */
+		HELD,
+
+		/** Claim: its entry is no longer pending or no longer exists. */
+		GONE
+
+	}
+
+	/** The outcome of acquiring or claiming one stream. */
+	record Acquisition(AcquisitionStatus status, String stream, long token, String lbsId, boolean recovered,
+			String holder, Checkpoint checkpoint, Map<String, String> fields) {
+	}
+
+	/** The outcome of one acquire call: empty and {@code notLive} when this consumer's session was not live. */
+	record Acquisitions(boolean notLive, List<Acquisition> acquisitions) {
+	}
+
+	/** One stream to acquire: its name and LBS entry id (claim mode: "" for the entry its record names). */
 	record Request(String stream, String lbsId) {
 	}
 
-	/** Acquires the leases of entries just read ({@code claim} false) or claims lapsed streams ({@code claim} true). */
-	CompletableFuture<List<Acquisition>> acquire(List<Request> requests, boolean claim) {
-		List<Object> keyList = new ArrayList<>(5 + 2 * requests.size());
+	/** Acquires the streams of entries just read ({@code claim} false) or claims streams ({@code claim} true). */
+	CompletableFuture<Acquisitions> acquire(String sessionId, List<Request> requests, boolean claim) {
+		List<Object> keyList = new ArrayList<>(8 + requests.size());
 		keyList.add(this.keys.lbs());
-		keyList.add(this.keys.leaseIndex());
-		keyList.add(this.keys.assignments());
+		keyList.add(this.keys.owners());
+		keyList.add(this.keys.consumers());
+		keyList.add(this.keys.sessions());
+		keyList.add(this.keys.sessionConsumers());
 		keyList.add(this.keys.fencing());
 		keyList.add(this.keys.resubmits());
+		keyList.add(this.keys.released());
 		List<Object> args = new ArrayList<>(4 + 2 * requests.size());
 		args.add(this.keys.group());
 		args.add(this.consumer);
-		args.add(Long.toString(this.ttlMillis));
+		args.add(sessionId);
 		args.add(claim ? "claim" : "read");
-		args.add(this.nonce + ":" + this.consumer);
 		for (Request request : requests) {
-			keyList.add(this.keys.lease(request.stream()));
 			keyList.add(this.keys.checkpoint(request.stream()));
 			args.add(request.stream());
 			args.add(request.lbsId());
 		}
 		return LeaseScript.ACQUIRE.<List<Object>>run(this.redisson, keyList, args).thenApply((reply) -> {
+			if (!reply.isEmpty() && "NOT_LIVE".equals(str(reply.get(0)))) {
+				return new Acquisitions(true, List.of());
+			}
 			List<Acquisition> results = new ArrayList<>(requests.size());
 			for (int i = 0; i < requests.size(); i++) {
 				List<?> row = (List<?>) reply.get(i);
-				results.add(new Acquisition(str(row.get(0)), requests.get(i).stream(), Long.parseLong(str(row.get(1))),
-						str(row.get(2)), "1".equals(str(row.get(3))), str(row.get(4)), checkpoint((List<?>) row.get(5)),
-						pairs((List<?>) row.get(6))));
+				results.add(new Acquisition(AcquisitionStatus.valueOf(str(row.get(0))), requests.get(i).stream(),
+						Long.parseLong(str(row.get(1))), str(row.get(2)), "1".equals(str(row.get(3))), str(row.get(4)),
+						checkpoint((List<?>) row.get(5)), pairs((List<?>) row.get(6))));
 			}
-			return results;
+			return new Acquisitions(false, results);
 		});
 	}
 
-	/** The outcome of one renewal call. */
-	record Renewal(String registration, List<Integer> lostPositions, List<String> liveConsumers) {
+	/** A pending LBS entry: its id and its fields. */
+	record Pending(String id, Map<String, String> fields) {
 	}
 
-	/** Renews a chunk of leases (expected values aligned with the streams), and the registration if {@code heartbeat}. */
-	CompletableFuture<Renewal> renew(List<String> streams, List<String> expected, boolean heartbeat) {
-		List<Object> keyList = new ArrayList<>(3 + streams.size());
-		keyList.add(this.keys.leaseIndex());
-		keyList.add(this.keys.consumers());
-		keyList.add(this.keys.consumerInstances());
-		for (String stream : streams) {
-			keyList.add(this.keys.lease(stream));
+	/**
+	 * The outcome of one takeover call: the streams taken, the malformed entries met (to dead-letter), the last
+	 * entry id examined (the cursor of the next call) and how many entries were examined.
+	 */
+	record Takeover(boolean notLive, List<Acquisition> taken, List<Pending> malformed, String last, int examined,
+			List<Request> own) {
+	}
+
+	/**
+	 * Takes over pending entries of {@code of} ("" for every consumer) idle at least {@code minIdle}, after entry
+	 * {@code after}: at most {@code count} examined and {@code room} taken; streams owned by a live session are
+	 * left alone.
+	 */
+	Takeover claimPending(String sessionId, String of, Duration minIdle, String after, int count, int room,
+			boolean reportOwn) {
+		List<Object> keyList = List.of(this.keys.lbs(), this.keys.owners(), this.keys.consumers(), this.keys.sessions(),
+				this.keys.sessionConsumers(), this.keys.fencing(), this.keys.released());
+		List<Object> args = List.of(this.keys.group(), this.consumer, sessionId, of, Long.toString(minIdle.toMillis()),
+				after, Integer.toString(count), Integer.toString(room), this.keys.checkpointPrefix(), reportOwn ? "1" : "0");
+		List<Object> reply = LeaseScript.CLAIM_PENDING.call(this.redisson, keyList, args);
+		if (!reply.isEmpty() && "NOT_LIVE".equals(str(reply.get(0)))) {
+			return new Takeover(true, List.of(), List.of(), after, 0, List.of());
 		}
-		List<Object> args = new ArrayList<>(5 + expected.size());
-		args.add(this.consumer);
-		args.add(Long.toString(this.ttlMillis));
-		args.add(this.nonce);
-		args.add(heartbeat ? "1" : "0");
-		args.add(Integer.toString(this.keys.leasePrefixBytes()));
-		args.addAll(expected);
-		return LeaseScript.RENEW.<List<Object>>run(this.redisson, keyList, args, this.renewalTimeout).thenApply((reply) -> {
-			List<Integer> lost = new ArrayList<>();
-			for (Object position : (List<?>) reply.get(1)) {
-				lost.add(((Number) position).intValue());
-			}
-			return new Renewal(str(reply.get(0)), lost, strings((List<?>) reply.get(2)));
-		});
-	}
-
-	/** Finishes a stream (fenced): {DONE}, {RESUBMITTED, id} or {NOT_OWNER, holder}. */
-	List<String> finish(String stream, String expected, String lbsId, Duration retention) {
-		List<Object> keyList = List.of(this.keys.lbs(), this.keys.leaseIndex(), this.keys.assignments(),
-				this.keys.resubmits(), this.keys.lease(stream), this.keys.checkpoint(stream));
-		List<Object> reply = LeaseScript.FINISH.call(this.redisson, keyList,
-				List.of(this.keys.group(), stream, expected, lbsId, Long.toString(retention.toMillis())));
-		return strings(reply);
-	}
-
-	/** Hands off leases (expected values aligned with the streams); returns how many were still held. */
-	int handoff(List<String> streams, List<String> expected) {
-		List<Object> keyList = new ArrayList<>(1 + streams.size());
-		keyList.add(this.keys.leaseIndex());
-		for (String stream : streams) {
-			keyList.add(this.keys.lease(stream));
+		List<Acquisition> taken = new ArrayList<>();
+		for (Object item : (List<?>) reply.get(0)) {
+			List<?> row = (List<?>) item;
+			taken.add(new Acquisition(AcquisitionStatus.ACQUIRED, str(row.get(0)), Long.parseLong(str(row.get(1))),
+					str(row.get(2)), true, this.consumer, checkpoint((List<?>) row.get(3)), pairs((List<?>) row.get(4))));
 		}
-		List<Object> args = new ArrayList<>(2 + expected.size());
-		args.add(this.keys.handoffChannel());
-		args.add(Integer.toString(this.keys.leasePrefixBytes()));
-		args.add(this.consumer);
-		args.addAll(expected);
-		Long released = LeaseScript.HANDOFF.call(this.redisson, keyList, args);
-		return released.intValue();
+		List<Pending> malformed = new ArrayList<>();
+		for (Object item : (List<?>) reply.get(1)) {
+			List<?> row = (List<?>) item;
+			malformed.add(new Pending(str(row.get(0)), pairs((List<?>) row.get(1))));
+		}
+		List<Request> own = new ArrayList<>();
+		for (Object item : (List<?>) reply.get(4)) {
+			List<?> row = (List<?>) item;
+			own.add(new Request(str(row.get(0)), str(row.get(1))));
+		}
+		return new Takeover(false, taken, malformed, str(reply.get(2)), ((Number) reply.get(3)).intValue(), own);
 	}
 
-	/** Writes a checkpoint (fenced): {OK} or {NOT_OWNER, holder}. */
-	List<String> checkpoint(String stream, String expected, long token, String position, Map<String, String> state) {
-		List<Object> args = new ArrayList<>(3 + 2 * state.size());
-		args.add(expected);
+	// ---- fenced operations
+
+	/** What finishing a stream found. */
+	enum FinishStatus {
+
+		/** Finished. */
+		DONE,
+
+		/** Finished; a duplicate arrived meanwhile, so the stream was announced again. */
+		RESUBMITTED,
+
+		/** Already finished (this call was repeated after a lost reply). */
+		FINISHED,
+
+		/** The caller no longer owns the stream. */
+		NOT_OWNER
+
+	}
+
+	/** The outcome of finishing: the status and the new entry id (RESUBMITTED) or the record found (NOT_OWNER). */
+	record Finish(FinishStatus status, String detail) {
+	}
+
+	/** Finishes a stream (fenced). */
+	Finish finish(String stream, OwnershipRecord expected, Duration retention) {
+		List<Object> keyList = List.of(this.keys.lbs(), this.keys.owners(), this.keys.consumers(), this.keys.sessions(),
+				this.keys.resubmits(), this.keys.checkpoint(stream));
+		List<String> reply = strings(LeaseScript.FINISH.call(this.redisson, keyList, List.of(this.keys.group(), stream,
+				expected.value(), this.consumer, Long.toString(retention.toMillis()))));
+		return new Finish(FinishStatus.valueOf(reply.get(0)), (reply.size() > 1) ? reply.get(1) : null);
+	}
+
+	/** The outcome of a fenced write: whether the caller owned the stream, and the value (or the record found). */
+	record Fenced(boolean owned, String value) {
+	}
+
+	/** Writes a checkpoint (fenced). */
+	Fenced checkpoint(String stream, OwnershipRecord expected, String position, Map<String, String> state) {
+		List<Object> args = new ArrayList<>(4 + 2 * state.size());
+		args.add(stream);
+		args.add(expected.value());
+		args.add(this.consumer);
 		args.add(position);
-		args.add(Long.toString(token));
 		state.forEach((key, value) -> {
 			args.add(key);
 			args.add(value);
 		});
-		List<Object> reply = LeaseScript.CHECKPOINT.call(this.redisson,
-				List.of(this.keys.lease(stream), this.keys.checkpoint(stream)), args);
-		return strings(reply);
+		return fenced(LeaseScript.CHECKPOINT.call(this.redisson, fencedKeys(stream), args));
 	}
 
-	/** Counts a handler attempt (fenced): {OK, attempts} or {NOT_OWNER, holder}. */
-	List<String> countAttempt(String stream, String expected) {
-		List<Object> reply = LeaseScript.ATTEMPT.call(this.redisson,
-				List.of(this.keys.lease(stream), this.keys.checkpoint(stream)), List.of(expected));
-		return strings(reply);
+	/** Counts a handler attempt (fenced); the value is the count. */
+	Fenced countAttempt(String stream, OwnershipRecord expected) {
+		return fenced(LeaseScript.ATTEMPT.call(this.redisson, fencedKeys(stream),
+				List.of(stream, expected.value(), this.consumer)));
+	}
+
+	private List<Object> fencedKeys(String stream) {
+		return List.of(this.keys.owners(), this.keys.consumers(), this.keys.sessions(), this.keys.checkpoint(stream));
 	}
 
 	/**
-	 * Moves an LBS entry to the dead-letter stream. With a stream and an expected lease value, the move is fenced
-	 * and finishes the stream; with empty ones it moves a malformed entry.
+	 * Moves an LBS entry to the dead-letter stream. With a stream and its expected record, the move is fenced and
+	 * finishes the stream; with neither it moves a malformed entry.
 	 */
-	List<String> deadLetter(String lbsId, String stream, String expected, Map<String, String> fields, int maxLength) {
-		String leaseStream = stream.isEmpty() ? "" : stream;
-		List<Object> keyList = List.of(this.keys.lbs(), this.keys.deadLetters(), this.keys.leaseIndex(),
-				this.keys.assignments(), this.keys.lease(leaseStream), this.keys.checkpoint(leaseStream),
-				this.keys.resubmits());
-		List<Object> args = new ArrayList<>(5 + 2 * fields.size());
+	Fenced deadLetter(String lbsId, String stream, OwnershipRecord expected, Map<String, String> fields, int maxLength) {
+		List<Object> keyList = (expected == null) ? List.of(this.keys.lbs(), this.keys.deadLetters())
+				: List.of(this.keys.lbs(), this.keys.deadLetters(), this.keys.owners(), this.keys.consumers(),
+						this.keys.sessions(), this.keys.checkpoint(stream), this.keys.resubmits());
+		List<Object> args = new ArrayList<>(6 + 2 * fields.size());
 		args.add(this.keys.group());
 		args.add(lbsId);
 		args.add(Integer.toString(maxLength));
-		args.add(expected);
-		args.add(stream);
+		args.add((expected != null) ? expected.value() : "");
+		args.add((expected != null) ? stream : "");
+		args.add(this.consumer);
 		fields.forEach((key, value) -> {
 			args.add(key);
 			args.add(value);
 		});
-		List<Object> reply = LeaseScript.DEAD_LETTER.call(this.redisson, keyList, args);
-		return strings(reply);
+		return fenced(LeaseScript.DEAD_LETTER.call(this.redisson, keyList, args));
 	}
 
-	/** Registers ({OK} or {TAKEN, ms left}) or deregisters this consumer. */
-	List<String> registry(String action) {
-		List<Object> reply = LeaseScript.REGISTRY.call(this.redisson,
-				List.of(this.keys.consumers(), this.keys.consumerInstances()),
-				List.of(action, this.consumer, this.nonce, Long.toString(this.ttlMillis)));
-		return strings(reply);
+	private static Fenced fenced(List<Object> reply) {
+		List<String> values = strings(reply);
+		return new Fenced("OK".equals(values.get(0)), (values.size() > 1) ? values.get(1) : null);
 	}
 
-	/** One sweep's findings. */
-	record Sweep(List<String> lapsed, List<String> live, Map<String, Long> pendingByConsumer, int examined) {
+	// ---- handoff
+
+	/** Ends this consumer's session at once and tells peers, who take its streams over; returns 1, or 0 if not live. */
+	int handoffSession(String sessionId) {
+		Long ended = LeaseScript.HANDOFF.call(this.redisson, handoffKeys(),
+				List.of("session", this.keys.handoffChannel(), this.consumer, sessionId));
+		return ended.intValue();
 	}
 
-	Sweep sweep(int limit, int skip, Duration forgetAfter) {
-		List<Object> reply = LeaseScript.SWEEP.call(this.redisson,
-				List.of(this.keys.leaseIndex(), this.keys.consumers(), this.keys.consumerInstances(), this.keys.lbs()),
-				List.of(this.keys.group(), Integer.toString(limit), Long.toString(forgetAfter.toMillis()),
-						this.keys.leasePrefix(), Integer.toString(skip)));
-		Map<String, Long> pending = new LinkedHashMap<>();
-		List<String> flat = strings((List<?>) reply.get(2));
-		for (int i = 0; i + 1 < flat.size(); i += 2) {
-			pending.put(flat.get(i), Long.parseLong(flat.get(i + 1)));
+	/** Releases the given streams (records aligned with the streams) and tells peers; returns how many. */
+	int handoffStreams(String sessionId, List<String> streams, List<OwnershipRecord> records) {
+		List<Object> args = new ArrayList<>(4 + 2 * streams.size());
+		args.add("streams");
+		args.add(this.keys.handoffChannel());
+		args.add(this.consumer);
+		args.add(sessionId);
+		for (int i = 0; i < streams.size(); i++) {
+			args.add(streams.get(i));
+			args.add(records.get(i).value());
 		}
-		return new Sweep(strings((List<?>) reply.get(0)), strings((List<?>) reply.get(1)), pending,
-				((Number) reply.get(3)).intValue());
+		Long released = LeaseScript.HANDOFF.call(this.redisson, handoffKeys(), args);
+		return released.intValue();
 	}
 
-	/** A pending LBS entry: its id, the consumer it is pending for, its fields (empty when deleted). */
-	record Pending(String id, String consumer, Map<String, String> fields) {
+	private List<Object> handoffKeys() {
+		return List.of(this.keys.owners(), this.keys.consumers(), this.keys.sessions(), this.keys.sessionConsumers(),
+				this.keys.released(), this.keys.session(this.consumer), this.keys.consumerInstances());
 	}
 
-	/** Pending entries of one consumer (or all, with ""), idle at least {@code minIdle}, after {@code afterId}. */
-	List<Pending> pending(String consumer, Duration minIdle, String afterId, int count) {
-		List<Object> reply = LeaseScript.PENDING.call(this.redisson, List.of(this.keys.lbs()),
-				List.of(this.keys.group(), consumer, Long.toString(minIdle.toMillis()), afterId, Integer.toString(count)));
-		List<Pending> result = new ArrayList<>(reply.size() / 3);
-		for (int i = 0; i + 2 < reply.size(); i += 3) {
-			result.add(new Pending(str(reply.get(i)), str(reply.get(i + 1)), pairs((List<?>) reply.get(i + 2))));
+	// ---- sweep
+
+	/** One sweep's findings: live consumers (ms left), pending entries per consumer, streams released unclaimed. */
+	record Sweep(Map<String, Long> live, Map<String, Long> pendingByConsumer, Map<String, String> released) {
+	}
+
+	Sweep sweep(Duration forgetAfter, int releasedLimit) {
+		List<Object> reply = LeaseScript.SWEEP.call(this.redisson,
+				List.of(this.keys.lbs(), this.keys.consumers(), this.keys.sessions(), this.keys.sessionConsumers(),
+						this.keys.released(), this.keys.consumerInstances()),
+				List.of(this.keys.group(), Long.toString(forgetAfter.toMillis()), Integer.toString(releasedLimit)));
+		return new Sweep(longs((List<?>) reply.get(0)), longs((List<?>) reply.get(1)), pairs((List<?>) reply.get(2)));
+	}
+
+	/** The consumer of a session id, or null when the session is gone (for messages). */
+	String consumerOf(String sessionId) {
+		return this.redisson.<String, String>getMap(this.keys.sessionConsumers(), StringCodec.INSTANCE).get(sessionId);
+	}
+
+	/** Up to {@code count} entries pending for {@code consumer}, with their fields (empty when deleted); read only. */
+	List<Pending> pendingOf(String consumer, int count) {
+		List<Pending> result = new ArrayList<>();
+		for (PendingEntry pending : this.lbs.listPending(this.keys.group(), consumer, StreamMessageId.MIN,
+				StreamMessageId.MAX, count)) {
+			Map<StreamMessageId, Map<String, String>> found = this.lbs.range(pending.getId(), pending.getId());
+			result.add(new Pending(pending.getId().toString(), found.isEmpty() ? Map.of() : found.values().iterator().next()));
 		}
 		return result;
 	}
@@ -264,11 +404,6 @@ final class LeaseStore {
 		if (!ids.isEmpty()) {
 			this.lbs.ack(this.keys.group(), ids.stream().map(LeaseStore::messageId).toArray(StreamMessageId[]::new));
 		}
-	}
-
-	/** Removes a consumer with nothing pending from the group. */
-	void removeConsumer(String consumer) {
-		this.lbs.removeConsumer(this.keys.group(), consumer);
 	}
 
 	static StreamMessageId messageId(String id) {
@@ -304,6 +439,14 @@ final class LeaseStore {
 		Map<String, String> map = new LinkedHashMap<>();
 		for (int i = 0; i + 1 < flat.size(); i += 2) {
 			map.put(str(flat.get(i)), str(flat.get(i + 1)));
+		}
+		return map;
+	}
+
+	private static Map<String, Long> longs(List<?> flat) {
+		Map<String, Long> map = new LinkedHashMap<>();
+		for (int i = 0; i + 1 < flat.size(); i += 2) {
+			map.put(str(flat.get(i)), Long.parseLong(str(flat.get(i + 1))));
 		}
 		return map;
 	}

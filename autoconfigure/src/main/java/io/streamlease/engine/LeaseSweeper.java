@@ -2,10 +2,7 @@ package io.streamlease.engine;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
@@ -14,20 +11,15 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * The periodic sweep, always on: keyspace events are at-most-once, may arrive tens of seconds late, and may be
- * unavailable, so every sweep-interval (jittered down by up to 20%, so that the interval is a bound) it looks
- * for leases whose deadline passed and for LBS entries pending for consumers that are gone, and hands them to
- * the claim worker in batches (one per page). A batch that does not fit in the broker input waits for the next
- * sweep. A dropped keyspace event triggers a sweep at once.
+ * unavailable, so every sweep-interval (jittered down by up to 20%, so that the interval is a bound) it looks for
+ * consumers with entries pending whose sessions lapsed or ended, and for streams handed off alone that nobody
+ * claimed, and hands them to the claim worker. Its cost does not grow with the number of streams. A batch that does
+ * not fit in the broker input waits for the next sweep. A dropped keyspace event triggers a sweep at once.
  */
 final class LeaseSweeper {
 
-	private static final int PENDING_PAGE = 100;
-
-	/** Lease index entries examined per sweep call; a full page is followed by another at once. */
-	static final int INDEX_PAGE = 5000;
-
-	/** Pages one sweep goes through at most before it yields to the other scheduled work. */
-	private static final int MAX_PAGES = 20;
+	/** Streams handed off alone that one sweep returns at most. */
+	private static final int RELEASED_PAGE = 1000;
 
 	/** How soon a sweep follows a dropped notification. */
 	private static final Duration SOON = Duration.ofMillis(50);
@@ -118,57 +110,39 @@ final class LeaseSweeper {
 	}
 
 	/**
-	 * One sweep: pages through the lease index while pages come back full, then looks at the entries pending for
-	 * consumers that are gone; every page's candidates go to the claim worker as one batch. Returns how many
-	 * candidates it found.
+	 * One sweep, one script call whatever the number of streams: the live consumers; consumers with entries pending
+	 * that are not live (their sessions lapsed or ended: their streams are taken over in chunks); this consumer's
+	 * own entries that it does not hold (seen twice in a row, so that an acquisition in flight is not mistaken for
+	 * one); and streams handed off alone that nobody claimed. Returns how many candidates it queued.
 	 */
 	int sweep() {
 		this.lastSweepNanos = System.nanoTime();
-		int found = 0;
-		int skip = 0;
-		for (int page = 0; page < MAX_PAGES; page++) {
-			LeaseStore.Sweep sweep = this.store.sweep(INDEX_PAGE, skip, this.settings.hbInterval().multipliedBy(10));
-			skip += sweep.lapsed().size();
-			if (page == 0) {
-				this.client.liveConsumers(sweep.live());
-				this.client.lbsPending(sweep.pendingByConsumer().values().stream().mapToLong(Long::longValue).sum());
-				if (!this.client.isReading()) {
-					return 0;
-				}
-				found += orphansOfGoneConsumers(sweep);
-			}
-			List<ClaimCandidate> lapsed = new ArrayList<>(sweep.lapsed().size());
-			for (String stream : sweep.lapsed()) {
-				if (!this.client.holds(stream)) {
-					lapsed.add(ClaimCandidate.of(stream, "sweep"));
-				}
-			}
-			found += offer(lapsed);
-			if (sweep.examined() < INDEX_PAGE) {
-				break;
-			}
+		LeaseStore.Sweep sweep = this.store.sweep(this.settings.hbInterval().multipliedBy(10), RELEASED_PAGE);
+		this.client.liveConsumers(new ArrayList<>(sweep.live().keySet()));
+		this.client.lbsPending(sweep.pendingByConsumer().values().stream().mapToLong(Long::longValue).sum());
+		if (!this.client.isReading()) {
+			return 0;
 		}
-		if (found > 0) {
-			this.client.metrics().sweepOrphansFound(found);
-		}
-		return found;
-	}
-
-	private int orphansOfGoneConsumers(LeaseStore.Sweep sweep) {
-		Set<String> live = new HashSet<>(sweep.live());
-		int found = 0;
-		// entries pending for this consumer that it does not hold (a read whose follow-up calls all failed, or a
-		// stream it lost): seen twice in a row, so that an acquisition in flight is not mistaken for one
+		List<ClaimCandidate> candidates = new ArrayList<>();
 		Long mine = sweep.pendingByConsumer().get(this.client.id());
 		this.strays = (mine != null && mine > this.client.ownedCount()) ? this.strays + 1 : 0;
 		if (this.strays >= 2) {
 			this.strays = 0;
-			found += strayEntries();
+			candidates.add(ClaimCandidate.ofConsumer(this.client.id(), "sweep"));
 		}
-		for (Map.Entry<String, Long> consumer : sweep.pendingByConsumer().entrySet()) {
-			if (!live.contains(consumer.getKey()) && !consumer.getKey().equals(this.client.id())) {
-				found += offer(orphansOf(consumer.getKey(), Duration.ZERO));
+		for (String consumer : sweep.pendingByConsumer().keySet()) {
+			if (!sweep.live().containsKey(consumer) && !consumer.equals(this.client.id())) {
+				candidates.add(ClaimCandidate.ofConsumer(consumer, "sweep"));
 			}
+		}
+		sweep.released().forEach((stream, lbsId) -> {
+			if (!this.client.holds(stream)) {
+				candidates.add(new ClaimCandidate(stream, lbsId, "sweep", null));
+			}
+		});
+		int found = offer(candidates);
+		if (found > 0) {
+			this.client.metrics().sweepOrphansFound(found);
 		}
 		return found;
 	}
@@ -190,51 +164,6 @@ final class LeaseSweeper {
 		}
 		this.client.candidatesQueued();
 		return batch.size();
-	}
-
-	/**
-	 * Entries pending for a consumer that is gone: malformed ones are dead-lettered, deleted ones acknowledged,
-	 * the others become claim candidates (the acquire script refuses any whose lease is held).
-	 */
-	/**
-	 * Pages through this consumer's own pending entries idle for at least hb-interval and takes back those it does
-	 * not hold (claimed again, dead-lettered or acknowledged like any orphan).
-	 */
-	private int strayEntries() {
-		int found = 0;
-		String after = "-";
-		while (this.client.isReading()) {
-			List<LeaseStore.Pending> page = this.store.pending(this.client.id(), this.settings.hbInterval(), after,
-					this.settings.lbsRecoveryCount());
-			if (page.isEmpty()) {
-				break;
-			}
-			found += offer(orphans(page));
-			after = page.get(page.size() - 1).id();
-		}
-		return found;
-	}
-
-	private List<ClaimCandidate> orphansOf(String consumer, Duration minIdle) {
-		return orphans(this.store.pending(consumer, minIdle, "-", PENDING_PAGE));
-	}
-
-	private List<ClaimCandidate> orphans(List<LeaseStore.Pending> page) {
-		List<ClaimCandidate> orphans = new ArrayList<>();
-		for (LeaseStore.Pending pending : page) {
-			if (pending.fields().isEmpty()) {
-				this.store.acknowledge(List.of(pending.id()));
-				continue;
-			}
-			LbsEntry entry = LbsEntry.parse(pending.id(), pending.fields(), this.settings.maxEntrySize());
-			if (!entry.valid()) {
-				this.client.deadLetter(entry);
-			}
-			else if (!this.client.holds(entry.stream())) {
-				orphans.add(new ClaimCandidate(entry.stream(), entry.id(), "sweep", null));
-			}
-		}
-		return orphans;
 	}
 
 }

@@ -59,7 +59,8 @@ public final class StreamLeaseClient implements AutoCloseable {
 
 	private static final Logger logger = LoggerFactory.getLogger(StreamLeaseClient.class);
 
-	private static final int HANDOFF_CHUNK = 1000;
+	/** Pending entries examined, and streams taken at most, per takeover call. */
+	static final int CLAIM_CHUNK = 1000;
 
 	private final RedissonClient redisson;
 
@@ -67,9 +68,10 @@ public final class StreamLeaseClient implements AutoCloseable {
 
 	private final EngineMetrics metrics;
 
-	private final String nonce;
-
 	private final LeaseStore store;
+
+	private final Session session;
+
 
 	private final EventChannel events;
 
@@ -123,7 +125,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 
 	private ScheduledExecutorService scheduler;
 
-	private LeaseRenewer renewer;
+	private SessionRenewer renewer;
 
 	private volatile LeaseSweeper sweeper;
 
@@ -143,8 +145,8 @@ public final class StreamLeaseClient implements AutoCloseable {
 		this.metrics = (metrics != null) ? metrics : EngineMetrics.NONE;
 		byte[] random = new byte[8];
 		new SecureRandom().nextBytes(random);
-		this.nonce = HexFormat.of().formatHex(random);
-		this.store = new LeaseStore(redisson, settings, this.nonce);
+		this.store = new LeaseStore(redisson, settings, HexFormat.of().formatHex(random));
+		this.session = new Session(settings.hbInterval());
 		this.events = new EventChannel(settings.outputChannelSize());
 		this.brokerInput = new ArrayBlockingQueue<>(settings.brokerInputSize());
 		this.keyspaceQueue = new ArrayBlockingQueue<>(settings.keyspaceChannelSize());
@@ -334,7 +336,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 	}
 
 	private void startComponents() {
-		this.renewer = new LeaseRenewer(this, this.scheduler);
+		this.renewer = new SessionRenewer(new RenewerHost(), this.settings, this.store, this.session, this.scheduler);
 		this.sweeper = new LeaseSweeper(this, this.scheduler, this.brokerInput);
 		this.renewer.start();
 		this.sweeper.start();
@@ -348,15 +350,17 @@ public final class StreamLeaseClient implements AutoCloseable {
 	private void register() {
 		long deadline = System.nanoTime() + this.settings.hbInterval().plusMillis(200).toNanos();
 		while (true) {
-			List<String> reply = this.store.registry("register");
-			if ("OK".equals(reply.get(0))) {
+			long sent = System.nanoTime();
+			LeaseStore.Registration registration = this.store.register();
+			if (!registration.taken()) {
+				this.session.opened(registration.sessionId(), sent);
 				return;
 			}
-			long left = Long.parseLong(reply.get(1));
+			long left = registration.takenForMillis();
 			if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(left) - deadline > 0) {
 				throw new DuplicateConsumerException("Consumer id '" + id() + "' is already used by a live consumer of service '"
-						+ this.settings.serviceName() + "' (its registration keeps being renewed). Two instances with one id "
-						+ "would renew and release each other's leases: give every instance a unique consumer id "
+						+ this.settings.serviceName() + "' (its session keeps being renewed). Two instances with one id "
+						+ "would process the same streams: give every instance a unique consumer id "
 						+ "(stream-lease.consumer-id, or the POD_NAME environment variable).");
 			}
 			logger.info("Consumer id '{}' of service '{}' is still registered by an earlier instance; waiting {} ms for it "
@@ -489,12 +493,8 @@ public final class StreamLeaseClient implements AutoCloseable {
 				}
 			}
 		}
-		try {
-			this.store.registry("deregister");
-		}
-		catch (RuntimeException ex) {
-			logger.debug("Could not deregister consumer '{}'", id(), ex);
-		}
+		// without handoff the session is left to lapse (its streams become claimable after hb-interval); with handoff
+		// it was ended already
 		this.terminationReason = "closed";
 		this.state = EngineState.TERMINATED;
 		this.events.add(StreamEvent.terminated("closed", null));
@@ -601,11 +601,11 @@ public final class StreamLeaseClient implements AutoCloseable {
 		fields.put("dead-letter.stream", lease.name());
 		fields.put("dead-letter.attempts", Integer.toString(lease.checkpoint().attempts()));
 		fields.put(LbsEntry.FIELD, LbsEntry.payload(lease.name(), lease.info()));
-		List<String> reply = this.store.deadLetter(lease.lbsEntryId(), lease.name(), lease.expectedValue(), fields,
+		LeaseStore.Fenced reply = this.store.deadLetter(lease.lbsEntryId(), lease.name(), lease.record(), fields,
 				this.settings.deadLetterMaxLength());
-		if (!"OK".equals(reply.get(0))) {
-			disown(lease, "dead-lettering found the lease " + Lease.describeHolder(reply.get(1)));
-			throw lease.lost("dead-letter", reply.get(1));
+		if (!reply.owned()) {
+			disown(lease, "dead-lettering found the stream " + describeHolder(reply.value()));
+			throw lease.lost("dead-letter", reply.value());
 		}
 		if (lease.end(Lease.State.DONE)) {
 			this.leases.remove(lease.name(), lease);
@@ -642,6 +642,11 @@ public final class StreamLeaseClient implements AutoCloseable {
 
 	boolean isRunning() {
 		return this.running;
+	}
+
+	/** The current session id, or null while none is open. */
+	String sessionId() {
+		return this.session.id();
 	}
 
 	/** Whether the reader and the claim worker should go on: running and not told to stop reading. */
@@ -723,6 +728,22 @@ public final class StreamLeaseClient implements AutoCloseable {
 	}
 
 	/**
+	 * Auto-claim off: delivers EXPIRED for the streams pending for a consumer whose session lapsed or ended, so that
+	 * the application claims them with {@link #claim(String)}.
+	 */
+	void expiredStreamsOf(String consumer) throws InterruptedException {
+		for (LeaseStore.Pending pending : this.store.pendingOf(consumer, CLAIM_CHUNK)) {
+			if (pending.fields().isEmpty()) {
+				continue;
+			}
+			LbsEntry entry = LbsEntry.parse(pending.id(), pending.fields(), this.settings.maxEntrySize());
+			if (entry.valid() && !holds(entry.stream())) {
+				emit(StreamEvent.expired(entry.stream()));
+			}
+		}
+	}
+
+	/**
 	 * Puts an ADDED or EXPIRED event, waiting for room while the engine runs.
 	 */
 	void emit(StreamEvent event) throws InterruptedException {
@@ -733,10 +754,9 @@ public final class StreamLeaseClient implements AutoCloseable {
 	 * Registers the outcome of an acquisition: a new lease (ADDED event when {@code emit}), or a counted duplicate.
 	 * @return the lease when this consumer holds the stream now, else null
 	 */
-	Lease accept(LeaseStore.Acquisition acquisition, Map<String, Object> info, long sentNanos, boolean emit)
-			throws InterruptedException {
+	Lease accept(LeaseStore.Acquisition acquisition, Map<String, Object> info, boolean emit) throws InterruptedException {
 		switch (acquisition.status()) {
-			case "ACQUIRED", "OWNED" -> {
+			case ACQUIRED, OWNED -> {
 				Lease existing = this.leases.get(acquisition.stream());
 				if (existing != null && existing.fencingToken() == acquisition.token()) {
 					return existing;
@@ -746,7 +766,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 					disown(existing, "the stream was acquired again with fencing token " + acquisition.token());
 				}
 				Lease lease = new Lease(this, acquisition.stream(), acquisition.lbsId(), info, acquisition.token(),
-						acquisition.recovered(), acquisition.checkpoint(), this.renewer.safeUntil(sentNanos));
+						acquisition.recovered(), acquisition.checkpoint(), this.session);
 				this.leases.put(lease.name(), lease);
 				if (acquisition.recovered()) {
 					this.claimed.increment();
@@ -763,7 +783,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 				}
 				return lease;
 			}
-			case "DUPLICATE" -> {
+			case DUPLICATE -> {
 				this.duplicates.increment();
 				this.metrics.duplicateSubmission(acquisition.stream());
 				logger.debug("Stream '{}' was submitted again (entry {}) while held by '{}': one more run follows this one",
@@ -780,22 +800,26 @@ public final class StreamLeaseClient implements AutoCloseable {
 	 * Claims lapsed streams (one script call); ADDED events for the won ones when {@code emit}.
 	 */
 	List<ClaimResult> claimBatch(List<LeaseStore.Request> requests, boolean emit) throws InterruptedException {
+		String sessionId = this.session.id();
+		if (sessionId == null || !this.session.isSafe()) {
+			return List.of();
+		}
 		long sent = System.nanoTime();
-		List<LeaseStore.Acquisition> acquisitions = await(this.store.acquire(requests, true));
+		LeaseStore.Acquisitions reply = await(this.store.acquire(sessionId, requests, true));
 		Duration took = Duration.ofNanos(System.nanoTime() - sent);
-		List<ClaimResult> results = new ArrayList<>(acquisitions.size());
-		for (LeaseStore.Acquisition acquisition : acquisitions) {
+		List<ClaimResult> results = new ArrayList<>(reply.acquisitions().size());
+		for (LeaseStore.Acquisition acquisition : reply.acquisitions()) {
 			Map<String, Object> info = Map.of();
 			if (!acquisition.fields().isEmpty()) {
 				LbsEntry entry = LbsEntry.parse(acquisition.lbsId(), acquisition.fields(), Integer.MAX_VALUE);
 				info = entry.info();
 			}
-			Lease lease = accept(acquisition, info, sent, emit);
+			Lease lease = accept(acquisition, info, emit);
 			ClaimResult.Status status = switch (acquisition.status()) {
-				case "ACQUIRED" -> ClaimResult.Status.CLAIMED;
-				case "OWNED" -> ClaimResult.Status.OWNED;
-				case "HELD", "DUPLICATE" -> ClaimResult.Status.ALREADY_CLAIMED;
-				default -> ClaimResult.Status.GONE;
+				case ACQUIRED -> ClaimResult.Status.CLAIMED;
+				case OWNED -> ClaimResult.Status.OWNED;
+				case HELD, DUPLICATE -> ClaimResult.Status.ALREADY_CLAIMED;
+				case GONE -> ClaimResult.Status.GONE;
 			};
 			this.metrics.claimAttempt(acquisition.stream(), status, took);
 			results.add(new ClaimResult(status, acquisition.stream(), lease,
@@ -805,41 +829,56 @@ public final class StreamLeaseClient implements AutoCloseable {
 	}
 
 	/**
-	 * Takes over pending entries (startup recovery): deleted ones are acknowledged, malformed ones dead-lettered,
-	 * the others claimed as far as there is room.
-	 * @return how many streams were claimed
+	 * Takes over the pending entries of {@code consumer} ("" for every consumer) idle at least {@code minIdle}
+	 * whose streams no live session owns, in chunks of up to claim-chunk-size, as far as there is room; malformed
+	 * entries are dead-lettered. With {@code takeBackOwn}, streams the server says this session owns but that this
+	 * engine does not hold (a reply lost on the way) are claimed again under a new token.
+	 * @return how many streams were taken
 	 */
-	int claimPending(List<LeaseStore.Pending> page) throws InterruptedException {
-		List<String> ghosts = new ArrayList<>();
-		Map<String, LeaseStore.Request> requests = new LinkedHashMap<>();
-		for (LeaseStore.Pending pending : page) {
-			if (pending.fields().isEmpty()) {
-				ghosts.add(pending.id());
-				continue;
+	int takeOver(String consumer, Duration minIdle, boolean takeBackOwn) throws InterruptedException {
+		int taken = 0;
+		String after = "-";
+		while (isReading()) {
+			String sessionId = this.session.id();
+			int room = room();
+			if (sessionId == null || !this.session.isSafe() || room <= 0) {
+				break;
 			}
-			LbsEntry entry = LbsEntry.parse(pending.id(), pending.fields(), this.settings.maxEntrySize());
-			if (!entry.valid()) {
-				deadLetter(entry);
+			long sent = System.nanoTime();
+			LeaseStore.Takeover takeover = this.store.claimPending(sessionId, consumer, minIdle, after, CLAIM_CHUNK,
+					Math.min(room, CLAIM_CHUNK), takeBackOwn);
+			if (takeover.notLive()) {
+				break;
 			}
-			else if (!holds(entry.stream())) {
-				requests.putIfAbsent(entry.stream() + '\n' + entry.id(), new LeaseStore.Request(entry.stream(), entry.id()));
+			Duration took = Duration.ofNanos(System.nanoTime() - sent);
+			for (LeaseStore.Pending pending : takeover.malformed()) {
+				deadLetter(LbsEntry.parse(pending.id(), pending.fields(), this.settings.maxEntrySize()));
 			}
-		}
-		this.store.acknowledge(ghosts);
-		List<LeaseStore.Request> list = new ArrayList<>(requests.values());
-		int room = room();
-		if (list.size() > room) {
-			list = list.subList(0, Math.max(0, room));
-		}
-		int claimedHere = 0;
-		if (!list.isEmpty()) {
-			for (ClaimResult result : claimBatch(list, true)) {
-				if (result.status() == ClaimResult.Status.CLAIMED) {
-					claimedHere++;
+			for (LeaseStore.Acquisition acquisition : takeover.taken()) {
+				LbsEntry entry = LbsEntry.parse(acquisition.lbsId(), acquisition.fields(), Integer.MAX_VALUE);
+				accept(acquisition, entry.info(), true);
+				this.metrics.claimAttempt(acquisition.stream(), ClaimResult.Status.CLAIMED, took);
+				taken++;
+			}
+			if (takeBackOwn) {
+				List<LeaseStore.Request> lost = new ArrayList<>();
+				for (LeaseStore.Request own : takeover.own()) {
+					if (!holds(own.stream())) {
+						lost.add(own);
+					}
+				}
+				if (!lost.isEmpty()) {
+					taken += (int) claimBatch(lost, true).stream()
+						.filter((result) -> result.status() == ClaimResult.Status.CLAIMED)
+						.count();
 				}
 			}
+			if (takeover.examined() == 0 || takeover.last().equals(after)) {
+				break;
+			}
+			after = takeover.last();
 		}
-		return claimedHere;
+		return taken;
 	}
 
 	/**
@@ -848,7 +887,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 	void deadLetter(LbsEntry entry) {
 		Map<String, String> fields = deadLetterFields(entry.rejection(), entry.detail(), entry.id());
 		entry.fields().forEach(fields::putIfAbsent);
-		this.store.deadLetter(entry.id(), "", "", fields, this.settings.deadLetterMaxLength());
+		this.store.deadLetter(entry.id(), "", null, fields, this.settings.deadLetterMaxLength());
 		this.deadLettered.increment();
 		this.metrics.deadLettered(entry.rejection());
 		logger.warn("Moved LBS entry {} of service '{}' to the dead-letter stream '{}': {}", entry.id(),
@@ -870,11 +909,10 @@ public final class StreamLeaseClient implements AutoCloseable {
 	 */
 	void finish(Lease lease) {
 		lease.ensureOwned("finish");
-		List<String> reply = this.store.finish(lease.name(), lease.expectedValue(), lease.lbsEntryId(),
-				this.settings.checkpointRetention());
-		if ("NOT_OWNER".equals(reply.get(0))) {
-			disown(lease, "finishing found the lease " + Lease.describeHolder(reply.get(1)));
-			throw lease.lost("finish", reply.get(1));
+		LeaseStore.Finish reply = this.store.finish(lease.name(), lease.record(), this.settings.checkpointRetention());
+		if (reply.status() == LeaseStore.FinishStatus.NOT_OWNER) {
+			disown(lease, "finishing found the stream " + describeHolder(reply.detail()));
+			throw lease.lost("finish", reply.detail());
 		}
 		// DONE, RESUBMITTED, or FINISHED (this call was repeated after a lost reply: the first one finished it)
 		if (lease.end(Lease.State.DONE)) {
@@ -884,10 +922,25 @@ public final class StreamLeaseClient implements AutoCloseable {
 		this.completed.increment();
 		this.metrics.leaseReleased(lease.name(), "done");
 		this.metrics.streamProcessingEnded(lease.name(), Duration.ofNanos(System.nanoTime() - lease.acquiredNanos()));
-		if ("RESUBMITTED".equals(reply.get(0))) {
+		if (reply.status() == LeaseStore.FinishStatus.RESUBMITTED) {
 			logger.debug("Stream '{}' finished; it was submitted again meanwhile, so it is announced again as {}",
-					lease.name(), reply.get(1));
+					lease.name(), reply.detail());
 		}
+	}
+
+	/** Describes the ownership record a refused fenced write found, naming its holder when it can. */
+	String describeHolder(String record) {
+		OwnershipRecord parsed = OwnershipRecord.parse(record);
+		String consumer = null;
+		if (parsed != null) {
+			try {
+				consumer = this.store.consumerOf(parsed.sessionId());
+			}
+			catch (RuntimeException ex) {
+				logger.debug("Could not look up the holder of session {}", parsed.sessionId(), ex);
+			}
+		}
+		return OwnershipRecord.describe(record, consumer);
 	}
 
 	/**
@@ -907,25 +960,8 @@ public final class StreamLeaseClient implements AutoCloseable {
 	}
 
 	/**
-	 * Gives back leases that were disowned locally but that a late renewal extended on the server (best effort).
-	 */
-	void release(List<Lease> disowned) {
-		if (this.scheduler == null || this.scheduler.isShutdown()) {
-			return;
-		}
-		this.scheduler.execute(() -> {
-			try {
-				this.store.handoff(disowned.stream().map(Lease::name).toList(),
-						disowned.stream().map(Lease::expectedValue).toList());
-			}
-			catch (RuntimeException ex) {
-				logger.debug("Could not give back {} disowned leases", disowned.size(), ex);
-			}
-		});
-	}
-
-	/**
-	 * Hands off every held lease; returns how many leases it ended.
+	 * Hands off every held stream at once by ending this consumer's session (one call, whatever the number of
+	 * streams): peers are told and take the session's streams over in chunks. Returns how many leases it ended.
 	 */
 	private int handoffAll() {
 		List<Lease> held = new ArrayList<>();
@@ -934,17 +970,16 @@ public final class StreamLeaseClient implements AutoCloseable {
 				held.add(lease);
 			}
 		}
-		int released = 0;
-		try {
-			for (int from = 0; from < held.size(); from += HANDOFF_CHUNK) {
-				List<Lease> chunk = held.subList(from, Math.min(held.size(), from + HANDOFF_CHUNK));
-				released += this.store.handoff(chunk.stream().map(Lease::name).toList(),
-						chunk.stream().map(Lease::expectedValue).toList());
+		String sessionId = this.session.id();
+		if (sessionId != null) {
+			try {
+				this.store.handoffSession(sessionId);
+				this.session.abandon();
 			}
-		}
-		catch (RuntimeException ex) {
-			logger.warn("Could not hand off every stream of consumer '{}' ({}): peers will claim the rest when their "
-					+ "leases lapse", id(), ex.getMessage());
+			catch (RuntimeException ex) {
+				logger.warn("Could not hand off the streams of consumer '{}' ({}): peers will claim them when its session "
+						+ "lapses", id(), ex.getMessage());
+			}
 		}
 		int ended = 0;
 		for (Lease lease : held) {
@@ -953,9 +988,9 @@ public final class StreamLeaseClient implements AutoCloseable {
 				ended++;
 			}
 		}
-		if (released > 0) {
-			this.handedOff.add(released);
-			this.metrics.handedOff(released);
+		if (ended > 0 && this.session.id() == null) {
+			this.handedOff.add(ended);
+			this.metrics.handedOff(ended);
 		}
 		return ended;
 	}
@@ -968,8 +1003,14 @@ public final class StreamLeaseClient implements AutoCloseable {
 				return;
 			}
 			List<ClaimCandidate> batch = new ArrayList<>();
+			if (root.has("session")) {
+				batch.add(ClaimCandidate.ofConsumer(departing, "handoff"));
+			}
 			for (JsonNode stream : root.path("streams")) {
-				batch.add(new ClaimCandidate(stream.asString(), "", "handoff", departing));
+				batch.add(new ClaimCandidate(stream.path(0).asString(), stream.path(1).asString(""), "handoff", departing));
+			}
+			if (batch.isEmpty()) {
+				return;
 			}
 			if (this.brokerInput.offer(batch)) {
 				candidatesQueued();
@@ -981,6 +1022,106 @@ public final class StreamLeaseClient implements AutoCloseable {
 		catch (RuntimeException ex) {
 			logger.debug("Ignored a malformed handoff message", ex);
 		}
+	}
+
+	/** What the session renewer needs of the engine. */
+	private final class RenewerHost implements SessionRenewer.Host {
+
+		@Override
+		public boolean isRunning() {
+			return StreamLeaseClient.this.running;
+		}
+
+		@Override
+		public void renewed(Map<String, Long> live) {
+			liveConsumers(new ArrayList<>(live.keySet()));
+			StreamLeaseClient.this.renewed();
+		}
+
+		@Override
+		public void sessionLost(String reason) {
+			StreamLeaseClient.this.sessionLost(reason);
+		}
+
+		@Override
+		public boolean openSession() {
+			return StreamLeaseClient.this.reopenSession();
+		}
+
+		@Override
+		public void sessionTaken() {
+			terminate("consumer id '" + id() + "' was registered by another instance while this one could not renew its "
+					+ "session (stalled or partitioned); this instance stops", null);
+		}
+
+		@Override
+		public int heldCount() {
+			return StreamLeaseClient.this.leases.size();
+		}
+
+		@Override
+		public boolean redisFailed(String what, Throwable failure) {
+			return StreamLeaseClient.this.redisFailed(what, failure);
+		}
+
+		@Override
+		public void renewalOverdue(long millis) {
+			if (StreamLeaseClient.this.redisReachable) {
+				recordFailure("renewing the session", new RedisCallException("no renewal was confirmed for " + millis
+						+ " ms", null));
+			}
+		}
+
+		@Override
+		public EngineMetrics metrics() {
+			return StreamLeaseClient.this.metrics;
+		}
+
+	}
+
+	/**
+	 * The session is gone, or may be: disowns every held stream at once, before any fenced write of theirs can be
+	 * accepted, and abandons the session; the renewer registers a new one (ending this one on the server, so that
+	 * its streams are claimable at once, by peers or by this consumer).
+	 */
+	private void sessionLost(String reason) {
+		String abandoned = this.session.abandon();
+		int count = 0;
+		for (Lease lease : new ArrayList<>(this.leases.values())) {
+			if (disown(lease, reason)) {
+				count++;
+			}
+		}
+		if (abandoned != null) {
+			logger.warn("Consumer '{}' of service '{}' lost its session ({}): {} streams disowned; registering again",
+					id(), this.settings.serviceName(), reason, count);
+			SessionRenewer current = this.renewer;
+			if (current != null && this.running) {
+				this.scheduler.execute(current::tick);
+			}
+		}
+	}
+
+	/**
+	 * Opens a new session after the last one was lost; then takes back what it can of its own pending entries.
+	 * @return whether a session is open now
+	 */
+	private boolean reopenSession() {
+		long sent = System.nanoTime();
+		LeaseStore.Registration registration = this.store.register();
+		if (registration.taken()) {
+			terminate("consumer id '" + id() + "' of service '" + this.settings.serviceName() + "' was registered by "
+					+ "another instance while this one could not renew its session; this instance stops", null);
+			return false;
+		}
+		this.session.opened(registration.sessionId(), sent);
+		logger.info("Consumer '{}' of service '{}' registered again (session {})", id(), this.settings.serviceName(),
+				registration.sessionId());
+		List<ClaimCandidate> own = List.of(ClaimCandidate.ofConsumer(id(), "session"));
+		if (this.brokerInput.offer(own)) {
+			candidatesQueued();
+		}
+		return true;
 	}
 
 	/**

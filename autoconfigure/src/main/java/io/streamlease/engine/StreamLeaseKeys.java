@@ -28,39 +28,62 @@ public final class StreamLeaseKeys {
 		return this.service + "-group";
 	}
 
-	/** The lease of one data stream (string {@code <token>:<instance nonce>:<consumer>}, PX = hb-interval). */
-	public String lease(String stream) {
-		return leasePrefix() + stream;
+	/**
+	 * The ownership records (hash: stream to {@code <token>:<session id>:<LBS entry id>}); a record is valid only
+	 * while its session is live.
+	 */
+	public String owners() {
+		return this.prefix + "owners";
 	}
 
-	/** What every lease key starts with. */
-	public String leasePrefix() {
-		return this.prefix + "lease:";
+	/** The instance nonce of each registered consumer id (hash): tells two processes with one id apart. */
+	public String consumerInstances() {
+		return this.prefix + "consumer-instances";
 	}
 
-	/** The length of {@link #leasePrefix()} in UTF-8 bytes (what Lua's string functions count). */
-	int leasePrefixBytes() {
-		return leasePrefix().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+	/** The current session id of each registered consumer id (hash). */
+	public String sessions() {
+		return this.prefix + "sessions";
 	}
 
-	/** The lease index (sorted set: stream by deadline, server milliseconds). */
-	public String leaseIndex() {
-		return this.prefix + "leases";
+	/** The consumer id of each current session id (hash). */
+	public String sessionConsumers() {
+		return this.prefix + "session-consumers";
 	}
 
-	/** The assignments (hash: stream to the id of its LBS entry). */
-	public String assignments() {
-		return this.prefix + "assignments";
+	/** The counter that numbers sessions (string). */
+	public String sessionSequence() {
+		return this.prefix + "session-seq";
 	}
 
-	/** The fencing counter (string, incremented on every lease acquisition of the service). */
+	/** The session key of a consumer (string: its session id, PX = hb-interval); its expiry announces a lapse. */
+	public String session(String consumer) {
+		return sessionPrefix() + consumer;
+	}
+
+	/** What every session key starts with. */
+	String sessionPrefix() {
+		return this.prefix + "session:";
+	}
+
+	/** The streams handed off alone (hash: stream to the id of its LBS entry), until a peer claims them. */
+	public String released() {
+		return this.prefix + "released";
+	}
+
+	/** The fencing counter (string: the last token issued on an acquisition of the service's streams). */
 	public String fencing() {
 		return this.prefix + "fencing";
 	}
 
 	/** The checkpoint of one data stream (hash: position, token, attempts, state:*). */
 	public String checkpoint(String stream) {
-		return this.prefix + "checkpoint:" + stream;
+		return checkpointPrefix() + stream;
+	}
+
+	/** What every checkpoint key starts with. */
+	String checkpointPrefix() {
+		return this.prefix + "checkpoint:";
 	}
 
 	/** The resubmissions (hash: stream to the lbs-input of a duplicate that arrived while the stream was held). */
@@ -68,14 +91,9 @@ public final class StreamLeaseKeys {
 		return this.prefix + "resubmits";
 	}
 
-	/** The consumer registry (sorted set: consumer id by registration deadline). */
+	/** The consumer registry (sorted set: consumer id by session deadline, server milliseconds). */
 	public String consumers() {
 		return this.prefix + "consumers";
-	}
-
-	/** The instance nonce of each registered consumer id (hash). */
-	public String consumerInstances() {
-		return this.prefix + "consumer-instances";
 	}
 
 	/** The dead-letter stream. */
@@ -88,14 +106,14 @@ public final class StreamLeaseKeys {
 		return this.prefix + "handoff";
 	}
 
-	/** The pattern of the keyspace channels of lease keys, with glob characters of the service name escaped. */
+	/** The pattern of the keyspace channels of session keys, with glob characters of the service name escaped. */
 	public String keyspacePattern() {
-		return "__keyspace@*__:" + escapeGlob(leasePrefix()) + "*";
+		return "__keyspace@*__:" + escapeGlob(sessionPrefix()) + "*";
 	}
 
-	/** The stream name of a keyspace channel of a lease key, or null if the channel is not one. */
-	String streamOfKeyspaceChannel(String channel) {
-		String marker = "__:" + leasePrefix();
+	/** The consumer id of a keyspace channel of a session key, or null if the channel is not one. */
+	String consumerOfKeyspaceChannel(String channel) {
+		String marker = "__:" + sessionPrefix();
 		int at = channel.indexOf(marker);
 		return (channel.startsWith("__keyspace@") && at > 0) ? channel.substring(at + marker.length()) : null;
 	}

@@ -1,26 +1,51 @@
--- Hands off leases (graceful release without finishing): deletes each lease this consumer still holds, marks
--- it lapsed in the index so that any sweep sees it at once, and tells peers on the handoff channel.
--- The LBS entries stay pending: the peer that claims a stream XCLAIMs its entry.
+-- Hands off (graceful release without finishing) and tells peers on the handoff channel, so that they claim at
+-- once instead of waiting for a lapse. The LBS entries stay pending: the peer that claims a stream XCLAIMs its
+-- entry and resumes from the checkpoint.
+--   session mode: ends the caller's whole session in one step, whatever the number of streams it owns: its records
+--                 become claimable, and peers take the session's streams over in chunks (claim-pending.lua);
+--   streams mode: releases the given streams only (the caller keeps its session), listing each in the released hash.
 --
--- KEYS[1]  lease index (zset)             {<service>-input}:leases
--- KEYS[1+i] (i = 1..n)                    lease key of stream i
--- ARGV[1]  handoff channel                {<service>-input}:handoff
--- ARGV[2]  length of the lease key prefix
--- ARGV[3]  consumer id (named in the handoff message, so that peers leave it out of the claim ranking)
--- ARGV[3+i] (i = 1..n)                    expected lease value "<token>:<instance nonce>:<consumer>" of stream i
+-- KEYS[1]  owners (hash)                  {<service>-input}:owners
+-- KEYS[2]  consumer registry (zset)       {<service>-input}:consumers
+-- KEYS[3]  sessions (hash)                {<service>-input}:sessions
+-- KEYS[4]  session consumers (hash)       {<service>-input}:session-consumers
+-- KEYS[5]  released (hash)                {<service>-input}:released          stream -> LBS id
+-- KEYS[6]  session key (string, PX)       {<service>-input}:session:<consumer>
+-- KEYS[7]  consumer instances (hash)      {<service>-input}:consumer-instances
+-- ARGV[1]  "session" or "streams"
+-- ARGV[2]  handoff channel                {<service>-input}:handoff
+-- ARGV[3]  consumer id
+-- ARGV[4]  session id
+-- ARGV[5], ARGV[6] ... (streams mode)     stream name, expected ownership record "<token>:<sid>:<LBS id>"
 --
--- Returns the number of leases handed off.
-local index, channel, prefix, consumer = KEYS[1], ARGV[1], tonumber(ARGV[2]), ARGV[3]
-local released = {}
-for i = 2, #KEYS do
-  if redis.call('GET', KEYS[i]) == ARGV[i + 2] then
-    redis.call('DEL', KEYS[i])
-    local stream = string.sub(KEYS[i], prefix + 1)
-    redis.call('ZADD', index, 0, stream)
-    released[#released + 1] = stream
+-- Returns how many streams were handed off (session mode: 1 if the session was ended, 0 if it was not live).
+local owners, consumers, sessions, sessionConsumers, released, sessionKey, instances = KEYS[1], KEYS[2], KEYS[3],
+    KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local mode, channel, consumer, sid = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+if redis.call('HGET', sessions, consumer) ~= sid then
+  return 0
+end
+if mode == 'session' then
+  redis.call('HDEL', sessions, consumer)
+  redis.call('HDEL', instances, consumer)
+  redis.call('HDEL', sessionConsumers, sid)
+  redis.call('ZREM', consumers, consumer)
+  redis.call('DEL', sessionKey)
+  redis.call('PUBLISH', channel, cjson.encode({consumer = consumer, session = sid}))
+  return 1
+end
+local streams = {}
+for i = 5, #ARGV, 2 do
+  local stream, expected = ARGV[i], ARGV[i + 1]
+  if redis.call('HGET', owners, stream) == expected then
+    local b = string.find(expected, ':', string.find(expected, ':', 1, true) + 1, true)
+    local lbsId = string.sub(expected, b + 1)
+    redis.call('HDEL', owners, stream)
+    redis.call('HSET', released, stream, lbsId)
+    streams[#streams + 1] = {stream, lbsId}
   end
 end
-if #released > 0 then
-  redis.call('PUBLISH', channel, cjson.encode({consumer = consumer, streams = released}))
+if #streams > 0 then
+  redis.call('PUBLISH', channel, cjson.encode({consumer = consumer, streams = streams}))
 end
-return #released
+return #streams

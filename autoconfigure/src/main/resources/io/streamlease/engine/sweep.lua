@@ -1,54 +1,43 @@
--- One sweep of a service: the leases whose deadline passed, the live consumers, and the pending LBS entries
--- per consumer (so that the caller can find entries held by consumers that are gone).
--- Renewals do not write the lease index, so an entry whose score passed may belong to a lease that is still
--- held: such an entry is re-scored with the lease's remaining TTL, and only leases whose key is gone are
--- returned as lapsed. Touching a lapsed key also makes Redis expire it at once (and send its keyspace event).
--- Also forgets registrations that lapsed long ago, and removes from the group the consumers that are not
--- registered, have nothing pending and have been idle longer than that (so the group does not grow forever).
+-- One sweep of a service, cheap whatever the number of streams: the live consumers with the time left on their
+-- sessions, the pending LBS entries per consumer (a consumer with entries pending that is not live lapsed or
+-- departed: its streams are claimable, in chunks), and the streams handed off alone that nobody claimed yet.
+-- Also forgets sessions that lapsed long ago, and removes from the group the consumers that are not live, have
+-- nothing pending and have been idle longer than that (so the group does not grow forever).
 --
--- KEYS[1]  lease index (zset)             {<service>-input}:leases
+-- KEYS[1]  LBS stream                     <service>-input
 -- KEYS[2]  consumer registry (zset)       {<service>-input}:consumers
--- KEYS[3]  consumer instances (hash)      {<service>-input}:consumer-instances
--- KEYS[4]  LBS stream                     <service>-input
+-- KEYS[3]  sessions (hash)                {<service>-input}:sessions
+-- KEYS[4]  session consumers (hash)       {<service>-input}:session-consumers
+-- KEYS[5]  released (hash)                {<service>-input}:released
+-- KEYS[6]  consumer instances (hash)      {<service>-input}:consumer-instances
 -- ARGV[1]  group
--- ARGV[2]  maximum number of lapsed leases to return
--- ARGV[3]  age in ms after which a lapsed registration is forgotten
--- ARGV[4]  the lease key prefix {<service>-input}:lease: (a lease key is the prefix and the stream name)
--- ARGV[5]  how many overdue entries to skip: the lapsed ones earlier pages of this sweep returned (live ones
---          are re-scored into the future, so they leave the overdue range by themselves)
+-- ARGV[2]  age in ms after which a lapsed session is forgotten
+-- ARGV[3]  how many released streams to return at most
 --
--- Returns {lapsed streams, live consumers, {consumer, pending count, ...}, index entries examined}.
-local index, consumers, instances, lbs = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local group, limit, forget, prefix, skip = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4], tonumber(ARGV[5])
+-- Returns {live, pending, released}: live = {consumer, ms left, ...}; pending = {consumer, pending count, ...};
+-- released = {stream, LBS id, ...}.
+local lbs, consumers, sessions, sessionConsumers, released, instances = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5],
+    KEYS[6]
+local group, forget, limit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 
-local due = redis.call('ZRANGEBYSCORE', index, '-inf', '(' .. now, 'LIMIT', skip, limit)
-local lapsed = {}
-local rescored = {}
-for _, stream in ipairs(due) do
-  local left = redis.call('PTTL', prefix .. stream)
-  if left == -2 then
-    lapsed[#lapsed + 1] = stream
-  else
-    if left < 0 then left = 0 end
-    rescored[#rescored + 1] = now + left
-    rescored[#rescored + 1] = stream
-    if #rescored >= 2000 then
-      redis.call('ZADD', index, unpack(rescored))
-      rescored = {}
-    end
-  end
-end
-if #rescored > 0 then
-  redis.call('ZADD', index, unpack(rescored))
-end
 local gone = redis.call('ZRANGEBYSCORE', consumers, '-inf', '(' .. (now - forget))
 for _, consumer in ipairs(gone) do
-  redis.call('ZREM', consumers, consumer)
+  local sid = redis.call('HGET', sessions, consumer)
+  if sid then redis.call('HDEL', sessionConsumers, sid) end
+  redis.call('HDEL', sessions, consumer)
   redis.call('HDEL', instances, consumer)
+  redis.call('ZREM', consumers, consumer)
 end
-local live = redis.call('ZRANGEBYSCORE', consumers, now, '+inf')
+local live = {}
+local liveSet = {}
+local rows = redis.call('ZRANGEBYSCORE', consumers, now, '+inf', 'WITHSCORES')
+for i = 1, #rows, 2 do
+  live[#live + 1] = rows[i]
+  live[#live + 1] = tostring(tonumber(rows[i + 1]) - now)
+  liveSet[rows[i]] = true
+end
 local pending = {}
 local ok, summary = pcall(redis.call, 'XPENDING', lbs, group)
 if ok and type(summary) == 'table' and type(summary[4]) == 'table' then
@@ -57,8 +46,6 @@ if ok and type(summary) == 'table' and type(summary[4]) == 'table' then
     pending[#pending + 1] = tostring(row[2])
   end
 end
-local liveSet = {}
-for _, consumer in ipairs(live) do liveSet[consumer] = true end
 local okInfo, infos = pcall(redis.call, 'XINFO', 'CONSUMERS', lbs, group)
 if okInfo then
   for _, info in ipairs(infos) do
@@ -69,4 +56,5 @@ if okInfo then
     end
   end
 end
-return {lapsed, live, pending, #due}
+local handedOff = redis.call('HSCAN', released, '0', 'COUNT', limit)[2]
+return {live, pending, handedOff}

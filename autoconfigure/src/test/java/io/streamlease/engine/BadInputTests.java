@@ -61,7 +61,7 @@ class BadInputTests extends EngineTestSupport {
 		for (String name : names) {
 			LeasedStream lease = consumer.added.get(name);
 			assertThat(lease.info()).containsEntry("name", name);
-			assertThat(redis.command("EXISTS", keys().lease(name))).isEqualTo(1L);
+			assertThat(redis.command("HEXISTS", keys().owners(), name)).isEqualTo(1L);
 			lease.checkpoint("0-1", Map.of("k", name));
 		}
 		await().atMost(HB.multipliedBy(2)).until(() -> consumer.client.lastRenewal() != null);
@@ -69,7 +69,7 @@ class BadInputTests extends EngineTestSupport {
 			consumer.client.doneStream(name);
 		}
 		assertThat(redis.command("XLEN", keys().lbs())).isEqualTo(0L);
-		assertThat(redis.command("ZCARD", keys().leaseIndex())).isEqualTo(0L);
+		assertThat(redis.command("HLEN", keys().owners())).isEqualTo(0L);
 		assertThat(consumer.client.counters().disowned()).isZero();
 	}
 

@@ -191,8 +191,8 @@ abstract class ClusterTestSupport {
 			tune.accept(builder);
 			EngineMetrics metrics = new EngineMetrics() {
 				@Override
-				public void keyspaceNotification(String stream) {
-					Pod.this.keyspaceEvents.add(stream);
+				public void keyspaceNotification(String consumer) {
+					Pod.this.keyspaceEvents.add(service + "/" + consumer);
 				}
 			};
 			EngineTestSupport.Running running = new EngineTestSupport.Running(

@@ -209,7 +209,7 @@ class FailoverTests extends EngineTestSupport {
 		producer().submit("lost-in-flight", null);
 		// a consumer that read the entry and died before its acquire script ran
 		redis.command("XREADGROUP", "GROUP", keys().group(), "ghost", "COUNT", "10", "STREAMS", keys().lbs(), ">");
-		assertThat(redis.command("EXISTS", keys().lease("lost-in-flight"))).isEqualTo(0L);
+		assertThat(redis.command("HEXISTS", keys().owners(), "lost-in-flight")).isEqualTo(0L);
 		peer.client.doneStream("first");
 		await().atMost(HB.multipliedBy(2)).until(() -> peer.added.containsKey("lost-in-flight"));
 		assertThat(pendingPerConsumer()).containsOnlyKeys("peer");
@@ -222,9 +222,8 @@ class FailoverTests extends EngineTestSupport {
 		producer().submit("fenced", null);
 		await().atMost(5, TimeUnit.SECONDS).until(() -> stale.added.containsKey("fenced"));
 		LeasedStream old = stale.added.get("fenced");
-		// the lease lapses on the server while the owner does not notice (as after a partition)
-		redis.command("DEL", keys().lease("fenced"));
-		redis.command("ZADD", keys().leaseIndex(), "0", "fenced");
+		// the owner's session lapses on the server while the owner does not notice (as after a partition)
+		redis.command("ZADD", keys().consumers(), "0", "stale");
 		Running peer = start("peer", (settings) -> settings.hbInterval(ttl));
 		await().atMost(ttl.dividedBy(2)).until(() -> peer.added.containsKey("fenced"));
 		LeasedStream current = peer.added.get("fenced");

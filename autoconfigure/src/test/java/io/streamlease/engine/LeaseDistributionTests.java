@@ -67,9 +67,7 @@ class LeaseDistributionTests extends EngineTestSupport {
 		assertThat(redisson.getStream(keys().lbs(), StringCodec.INSTANCE).size()).isEqualTo(2);
 		assertThat(redis.command("XPENDING", keys().lbs(), keys().group()).toString()).startsWith("[2,");
 		assertThat(consumer.owned()).containsExactlyInAnyOrder("s3", "s4");
-		assertThat(redis.command("EXISTS", keys().lease("s0"))).isEqualTo(0L);
-		assertThat(redis.command("ZSCORE", keys().leaseIndex(), "s0")).isNull();
-		assertThat(redis.command("HEXISTS", keys().assignments(), "s0")).isEqualTo(0L);
+		assertThat(redis.command("HEXISTS", keys().owners(), "s0")).isEqualTo(0L);
 		assertThat(consumer.client.counters().completed()).isEqualTo(3);
 	}
 
@@ -115,16 +113,16 @@ class LeaseDistributionTests extends EngineTestSupport {
 		producer().submit("ström", null);
 		await().atMost(5, TimeUnit.SECONDS).until(() -> owner.added.size() + peer.added.size() == 1);
 		Running holder = owner.added.isEmpty() ? peer : owner;
-		long deadline = deadline();
-		await().atMost(HB.multipliedBy(3)).until(() -> deadline() >= deadline + HB.toMillis() / 2);
-		assertThat(redis.command("ZRANGE", keys().leaseIndex(), "0", "-1").toString()).isEqualTo("[ström]");
+		long deadline = deadline(holder.client.id());
+		await().atMost(HB.multipliedBy(3)).until(() -> deadline(holder.client.id()) >= deadline + HB.toMillis() / 2);
+		assertThat(redis.command("HKEYS", keys().owners()).toString()).isEqualTo("[ström]");
 		assertThat(owner.added.size() + peer.added.size()).isEqualTo(1);
 		assertThat(holder.client.counters().disowned()).isZero();
 	}
 
-	/** The deadline of the lease in the index: a renewal moves it by about half the TTL. */
-	private long deadline() {
-		return Long.parseLong(redis.command("ZSCORE", keys().leaseIndex(), "ström").toString());
+	/** The deadline of a consumer's session in the registry: a renewal moves it by about half the TTL. */
+	private long deadline(String consumer) {
+		return Long.parseLong(redis.command("ZSCORE", keys().consumers(), consumer).toString());
 	}
 
 }
