@@ -1,6 +1,7 @@
 package io.streamlease.engine;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -140,8 +141,11 @@ final class ClaimWorker implements Runnable {
 		List<LeaseStore.Request> requests = new ArrayList<>();
 		for (ClaimCandidate candidate : due) {
 			if (candidate.isConsumer()) {
-				int taken = this.client.takeOver(candidate.consumer(), java.time.Duration.ZERO,
-						candidate.consumer().equals(this.client.id()));
+				// this consumer's own entries: after it registered a new session, those of its earlier sessions; from the
+				// sweep, entries it does not hold (idle at least hb-interval, so that an acquisition in flight is not one)
+				boolean strays = candidate.consumer().equals(this.client.id()) && !"session".equals(candidate.source());
+				int taken = this.client.takeOver(candidate.consumer(),
+						strays ? this.client.settings().hbInterval() : Duration.ZERO, strays);
 				if (taken > 0) {
 					logger.info("Took over {} streams of consumer '{}' ({})", taken, candidate.consumer(), candidate.source());
 				}

@@ -227,7 +227,7 @@ final class LeaseStore {
 	Takeover claimPending(String sessionId, String of, Duration minIdle, String after, int count, int room,
 			boolean reportOwn) {
 		List<Object> keyList = List.of(this.keys.lbs(), this.keys.owners(), this.keys.consumers(), this.keys.sessions(),
-				this.keys.sessionConsumers(), this.keys.fencing(), this.keys.released());
+				this.keys.sessionConsumers(), this.keys.fencing(), this.keys.released(), this.keys.resubmits());
 		List<Object> args = List.of(this.keys.group(), this.consumer, sessionId, of, Long.toString(minIdle.toMillis()),
 				after, Integer.toString(count), Integer.toString(room), this.keys.checkpointPrefix(), reportOwn ? "1" : "0");
 		List<Object> reply = LeaseScript.CLAIM_PENDING.call(this.redisson, keyList, args);

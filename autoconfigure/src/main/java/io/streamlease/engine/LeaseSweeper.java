@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -28,6 +29,11 @@ final class LeaseSweeper {
 	private static final Duration MIN_SPACING = Duration.ofMillis(200);
 
 	private final AtomicBoolean soon = new AtomicBoolean();
+
+	/** How long after a peer's session deadline the deadline watch sweeps (server and local clocks differ a little). */
+	private static final Duration DEADLINE_MARGIN = Duration.ofMillis(20);
+
+	private volatile ScheduledFuture<?> deadlineWatch;
 
 	private volatile long lastSweepNanos = System.nanoTime();
 
@@ -78,10 +84,32 @@ final class LeaseSweeper {
 			sweep();
 		}
 		catch (RuntimeException ex) {
-			this.client.redisFailed("sweeping for lapsed leases", ex);
+			this.client.redisFailed("sweeping for lapsed sessions", ex);
 		}
 		finally {
 			scheduleNext();
+		}
+	}
+
+	/**
+	 * Sweeps right after the earliest session deadline of the peers (given after each renewal, in time left): a
+	 * peer that renews moves its deadline on before it comes, so the sweep runs only for a peer that stopped
+	 * renewing, the moment its session lapses, whatever keyspace events do.
+	 */
+	void watchDeadline(Duration untilEarliestPeerDeadline) {
+		ScheduledFuture<?> previous = this.deadlineWatch;
+		if (previous != null) {
+			previous.cancel(false);
+		}
+		if (this.client.isRunning()) {
+			this.deadlineWatch = this.scheduler.schedule(() -> {
+				try {
+					sweep();
+				}
+				catch (RuntimeException ex) {
+					this.client.redisFailed("sweeping for lapsed sessions", ex);
+				}
+			}, untilEarliestPeerDeadline.toMillis() + DEADLINE_MARGIN.toMillis(), TimeUnit.MILLISECONDS);
 		}
 	}
 
@@ -103,7 +131,7 @@ final class LeaseSweeper {
 					sweep();
 				}
 				catch (RuntimeException ex) {
-					this.client.redisFailed("sweeping for lapsed leases", ex);
+					this.client.redisFailed("sweeping for lapsed sessions", ex);
 				}
 			}, delay, TimeUnit.MILLISECONDS);
 		}

@@ -75,7 +75,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 
 	private final EventChannel events;
 
-	private final Map<String, Lease> leases = new ConcurrentHashMap<>();
+	private final HeldStreams held;
 
 	private final BlockingQueue<List<ClaimCandidate>> brokerInput;
 
@@ -85,9 +85,6 @@ public final class StreamLeaseClient implements AutoCloseable {
 
 	private final Object lifecycle = new Object();
 
-	private final ReentrantLock roomLock = new ReentrantLock();
-
-	private final Condition roomFreed = this.roomLock.newCondition();
 
 	private final LongAdder added = new LongAdder();
 
@@ -117,11 +114,9 @@ public final class StreamLeaseClient implements AutoCloseable {
 
 	private volatile Instant lastRenewal;
 
-	private volatile boolean redisReachable = true;
+	private final RedisReachability reachability;
 
-	private volatile String lastRedisFailure;
 
-	private volatile long unreachableSinceNanos = System.nanoTime();
 
 	private ScheduledExecutorService scheduler;
 
@@ -147,6 +142,8 @@ public final class StreamLeaseClient implements AutoCloseable {
 		new SecureRandom().nextBytes(random);
 		this.store = new LeaseStore(redisson, settings, HexFormat.of().formatHex(random));
 		this.session = new Session(settings.hbInterval());
+		this.held = new HeldStreams(settings.maxConcurrentStreams());
+		this.reachability = new RedisReachability(settings.serviceName(), this::redisAnswersAgain);
 		this.events = new EventChannel(settings.outputChannelSize());
 		this.brokerInput = new ArrayBlockingQueue<>(settings.brokerInputSize());
 		this.keyspaceQueue = new ArrayBlockingQueue<>(settings.keyspaceChannelSize());
@@ -204,7 +201,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 			established.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
 		}
 		catch (TimeoutException ex) {
-			String failure = (this.lastRedisFailure != null) ? this.lastRedisFailure : "no answer";
+			String failure = (this.reachability.lastFailure() != null) ? this.reachability.lastFailure() : "no answer";
 			if (this.settings.failFast()) {
 				String reason = "Redis could not be reached within the startup timeout (" + timeout + "; last failure: "
 						+ failure + ")";
@@ -391,7 +388,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 	 */
 	public ClaimResult claim(String stream) {
 		ensureRunning("claim stream '" + stream + "'");
-		Lease held = this.leases.get(stream);
+		Lease held = this.held.get(stream);
 		if (held != null) {
 			return new ClaimResult(ClaimResult.Status.OWNED, stream, held, id());
 		}
@@ -412,7 +409,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 	 * @throws LeaseLostException if this consumer does not hold the stream's lease
 	 */
 	public void doneStream(String stream) {
-		Lease lease = this.leases.get(stream);
+		Lease lease = this.held.get(stream);
 		if (lease == null) {
 			throw new LeaseLostException(stream, "Cannot finish stream '" + stream + "': consumer '" + id()
 					+ "' does not hold its lease");
@@ -424,7 +421,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 	 * Finishes every held stream (the Done of redis-stream-client-go), then closes the engine.
 	 */
 	public void done() {
-		for (Lease lease : new ArrayList<>(this.leases.values())) {
+		for (Lease lease : this.held.snapshot()) {
 			try {
 				finish(lease);
 			}
@@ -445,7 +442,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 			return;
 		}
 		this.reading = false;
-		wakeRoomWaiters();
+		this.held.wakeAll();
 		join(this.readerThread);
 		if (this.claimThread != null) {
 			this.claimThread.interrupt();
@@ -467,7 +464,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 			this.running = false;
 		}
 		long started = System.nanoTime();
-		wakeRoomWaiters();
+		this.held.wakeAll();
 		int count = 0;
 		if (this.settings.handoffOnClose()) {
 			// first, without waiting for the reader's blocking read: peers can claim while this engine winds down
@@ -486,9 +483,9 @@ public final class StreamLeaseClient implements AutoCloseable {
 			count += handoffAll();
 		}
 		else {
-			for (Lease lease : new ArrayList<>(this.leases.values())) {
+			for (Lease lease : this.held.snapshot()) {
 				if (lease.end(Lease.State.HANDED_OFF)) {
-					this.leases.remove(lease.name(), lease);
+					this.held.remove(lease);
 					count++;
 				}
 			}
@@ -507,14 +504,14 @@ public final class StreamLeaseClient implements AutoCloseable {
 	 * The streams this consumer holds now.
 	 */
 	public Collection<LeasedStream> ownedStreams() {
-		return List.copyOf(this.leases.values());
+		return List.copyOf(this.held.snapshot());
 	}
 
 	/**
 	 * How many streams this consumer holds now (cheaper than {@link #ownedStreams()}).
 	 */
 	public int ownedCount() {
-		return this.leases.size();
+		return this.held.size();
 	}
 
 	/**
@@ -542,14 +539,14 @@ public final class StreamLeaseClient implements AutoCloseable {
 	 * Whether the last call to Redis succeeded.
 	 */
 	public boolean isRedisReachable() {
-		return this.redisReachable;
+		return this.reachability.isReachable();
 	}
 
 	/**
 	 * The last Redis failure, or null.
 	 */
 	public String lastRedisFailure() {
-		return this.lastRedisFailure;
+		return this.reachability.lastFailure();
 	}
 
 	/**
@@ -608,8 +605,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 			throw lease.lost("dead-letter", reply.value());
 		}
 		if (lease.end(Lease.State.DONE)) {
-			this.leases.remove(lease.name(), lease);
-			signalRoom();
+			this.held.remove(lease);
 		}
 		this.deadLettered.increment();
 		this.metrics.deadLettered(DeadLetterReason.HANDLER_FAILED);
@@ -619,7 +615,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 	}
 
 	private Lease ownLease(LeasedStream stream) {
-		Lease lease = this.leases.get(stream.name());
+		Lease lease = this.held.get(stream.name());
 		if (lease == null || lease != stream) {
 			throw new LeaseLostException(stream.name(), "Consumer '" + id() + "' does not hold the lease of stream '"
 					+ stream.name() + "' (fencing token " + stream.fencingToken() + ")");
@@ -659,15 +655,15 @@ public final class StreamLeaseClient implements AutoCloseable {
 	}
 
 	Collection<Lease> leases() {
-		return this.leases.values();
+		return this.held.all();
 	}
 
 	boolean holds(String stream) {
-		return this.leases.containsKey(stream);
+		return this.held.holds(stream);
 	}
 
 	int room() {
-		return this.settings.maxConcurrentStreams() - this.leases.size();
+		return this.held.room();
 	}
 
 	List<String> liveConsumers() {
@@ -695,36 +691,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 	}
 
 	void awaitRoom(Duration timeout) throws InterruptedException {
-		this.roomLock.lock();
-		try {
-			if (room() <= 0 && this.running) {
-				this.roomFreed.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
-			}
-		}
-		finally {
-			this.roomLock.unlock();
-		}
-	}
-
-	private void signalRoom() {
-		if (this.roomLock.tryLock()) {
-			try {
-				this.roomFreed.signalAll();
-			}
-			finally {
-				this.roomLock.unlock();
-			}
-		}
-	}
-
-	private void wakeRoomWaiters() {
-		this.roomLock.lock();
-		try {
-			this.roomFreed.signalAll();
-		}
-		finally {
-			this.roomLock.unlock();
-		}
+		this.held.awaitRoom(timeout, () -> this.running);
 	}
 
 	/**
@@ -757,7 +724,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 	Lease accept(LeaseStore.Acquisition acquisition, Map<String, Object> info, boolean emit) throws InterruptedException {
 		switch (acquisition.status()) {
 			case ACQUIRED, OWNED -> {
-				Lease existing = this.leases.get(acquisition.stream());
+				Lease existing = this.held.get(acquisition.stream());
 				if (existing != null && existing.fencingToken() == acquisition.token()) {
 					return existing;
 				}
@@ -767,7 +734,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 				}
 				Lease lease = new Lease(this, acquisition.stream(), acquisition.lbsId(), info, acquisition.token(),
 						acquisition.recovered(), acquisition.checkpoint(), this.session);
-				this.leases.put(lease.name(), lease);
+				this.held.put(lease);
 				if (acquisition.recovered()) {
 					this.claimed.increment();
 				}
@@ -916,8 +883,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 		}
 		// DONE, RESUBMITTED, or FINISHED (this call was repeated after a lost reply: the first one finished it)
 		if (lease.end(Lease.State.DONE)) {
-			this.leases.remove(lease.name(), lease);
-			signalRoom();
+			this.held.remove(lease);
 		}
 		this.completed.increment();
 		this.metrics.leaseReleased(lease.name(), "done");
@@ -950,8 +916,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 		if (!lease.end(Lease.State.DISOWNED)) {
 			return false;
 		}
-		this.leases.remove(lease.name(), lease);
-		signalRoom();
+		this.held.remove(lease);
 		this.disownedCount.increment();
 		this.metrics.disowned(lease.name(), reason);
 		this.events.add(StreamEvent.disowned(lease, reason));
@@ -965,7 +930,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 	 */
 	private int handoffAll() {
 		List<Lease> held = new ArrayList<>();
-		for (Lease lease : this.leases.values()) {
+		for (Lease lease : this.held.all()) {
 			if (lease.state() == Lease.State.HELD) {
 				held.add(lease);
 			}
@@ -984,7 +949,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 		int ended = 0;
 		for (Lease lease : held) {
 			if (lease.end(Lease.State.HANDED_OFF)) {
-				this.leases.remove(lease.name(), lease);
+				this.held.remove(lease);
 				ended++;
 			}
 		}
@@ -1036,6 +1001,16 @@ public final class StreamLeaseClient implements AutoCloseable {
 		public void renewed(Map<String, Long> live) {
 			liveConsumers(new ArrayList<>(live.keySet()));
 			StreamLeaseClient.this.renewed();
+			long earliest = Long.MAX_VALUE;
+			for (Map.Entry<String, Long> peer : live.entrySet()) {
+				if (!peer.getKey().equals(id())) {
+					earliest = Math.min(earliest, peer.getValue());
+				}
+			}
+			LeaseSweeper current = StreamLeaseClient.this.sweeper;
+			if (current != null && earliest != Long.MAX_VALUE) {
+				current.watchDeadline(Duration.ofMillis(earliest));
+			}
 		}
 
 		@Override
@@ -1056,7 +1031,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 
 		@Override
 		public int heldCount() {
-			return StreamLeaseClient.this.leases.size();
+			return StreamLeaseClient.this.held.size();
 		}
 
 		@Override
@@ -1066,7 +1041,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 
 		@Override
 		public void renewalOverdue(long millis) {
-			if (StreamLeaseClient.this.redisReachable) {
+			if (StreamLeaseClient.this.reachability.isReachable()) {
 				recordFailure("renewing the session", new RedisCallException("no renewal was confirmed for " + millis
 						+ " ms", null));
 			}
@@ -1087,7 +1062,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 	private void sessionLost(String reason) {
 		String abandoned = this.session.abandon();
 		int count = 0;
-		for (Lease lease : new ArrayList<>(this.leases.values())) {
+		for (Lease lease : this.held.snapshot()) {
 			if (disown(lease, reason)) {
 				count++;
 			}
@@ -1138,7 +1113,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 		logger.error("Stream Lease engine of service '{}', consumer '{}' terminated: {}", this.settings.serviceName(), id(),
 				reason, cause);
 		this.terminationReason = reason;
-		wakeRoomWaiters();
+		this.held.wakeAll();
 		// the caller may be a thread of the scheduler or the claim worker: clean up on a thread of its own, so that
 		// stopping those does not interrupt the handoff
 		Thread cleanup = new Thread(() -> {
@@ -1178,7 +1153,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 				thread.interrupt();
 			}
 		}
-		wakeRoomWaiters();
+		this.held.wakeAll();
 	}
 
 	/**
@@ -1202,27 +1177,16 @@ public final class StreamLeaseClient implements AutoCloseable {
 			logger.debug("Redis call failed while {} as the engine stopped", what, failure);
 			return;
 		}
-		boolean wasReachable = this.redisReachable;
-		this.redisReachable = false;
-		this.lastRedisFailure = what + ": " + LeaseScript.unwrap(failure).getMessage();
-		if (wasReachable) {
-			this.unreachableSinceNanos = System.nanoTime();
-			logger.warn("Redis call failed while {} for service '{}': {}; retrying with back-off until it answers", what,
-					this.settings.serviceName(), LeaseScript.unwrap(failure).getMessage());
-		}
-		else {
-			logger.debug("Redis call failed while {}", what, failure);
-		}
+		this.reachability.failed(what, failure);
 	}
 
 	void redisRecovered() {
-		if (!this.redisReachable) {
-			this.redisReachable = true;
-			logger.info("Redis is reachable again for service '{}' (unreachable for {} ms)", this.settings.serviceName(),
-					TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - this.unreachableSinceNanos));
-			if (this.state == EngineState.RUNNING) {
-				this.keyspace.ensureConfigured(false);
-			}
+		this.reachability.succeeded();
+	}
+
+	private void redisAnswersAgain() {
+		if (this.state == EngineState.RUNNING) {
+			this.keyspace.ensureConfigured(false);
 		}
 	}
 
@@ -1246,7 +1210,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 		try {
 			while (this.running) {
 				long left = until - System.nanoTime();
-				if (left <= 0 || this.redisReachable) {
+				if (left <= 0 || this.reachability.isReachable()) {
 					return true;
 				}
 				Thread.sleep(Math.min(TimeUnit.NANOSECONDS.toMillis(left) + 1, 50));

@@ -50,11 +50,17 @@ local function next_token()
   return string.format('%.0f', redis.call('INCR', fencing))
 end
 
--- the consumer of a live session, or nil
+-- the consumer of a live session, or nil; remembered for this call
+local liveCache = {}
 local function live(session)
+  local known = liveCache[session]
+  if known ~= nil then return known or nil end
   local owner = redis.call('HGET', sessionConsumers, session)
-  if not owner or redis.call('HGET', sessions, owner) ~= session then return nil end
-  if tonumber(redis.call('ZSCORE', consumers, owner) or '0') <= now then return nil end
+  if owner and (redis.call('HGET', sessions, owner) ~= session
+      or tonumber(redis.call('ZSCORE', consumers, owner) or '0') <= now) then
+    owner = nil
+  end
+  liveCache[session] = owner or false
   return owner
 end
 
@@ -107,13 +113,14 @@ for i = 1, n do
       results[i] = {'HELD', holderToken, lbsId, '0', holder, empty, empty}
     else
       take = true
-      if record then
+      local earlier = holderId or redis.call('HGET', released, stream)
+      if record or earlier then
         recovered = '1'
-        if holderId ~= lbsId then
-          -- the stream's earlier entry lapsed unclaimed: this entry supersedes it
-          redis.call('XACK', lbs, group, holderId)
-          redis.call('XDEL', lbs, holderId)
-        end
+      end
+      if earlier and earlier ~= lbsId then
+        -- the stream's earlier entry lapsed (or was handed off) unclaimed: this entry supersedes it
+        redis.call('XACK', lbs, group, earlier)
+        redis.call('XDEL', lbs, earlier)
       end
     end
   else

@@ -11,6 +11,7 @@
 -- KEYS[5]  session consumers (hash)       {<service>-input}:session-consumers
 -- KEYS[6]  fencing counter (string)       {<service>-input}:fencing
 -- KEYS[7]  released (hash)                {<service>-input}:released
+-- KEYS[8]  resubmissions (hash)           {<service>-input}:resubmits
 -- ARGV[1]  group
 -- ARGV[2]  consumer id of the caller
 -- ARGV[3]  session id of the caller
@@ -29,34 +30,63 @@
 -- {stream, lbsId} (ARGV[10]). Entries that no
 -- longer exist are acknowledged.
 local lbs, owners, consumers, sessions, sessionConsumers = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
-local fencing, released = KEYS[6], KEYS[7]
+local fencing, released, resubmits = KEYS[6], KEYS[7], KEYS[8]
 local group, consumer, sid, of, idle, after = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
 local count, room, checkpointPrefix, reportOwn = tonumber(ARGV[7]), tonumber(ARGV[8]), ARGV[9], ARGV[10] == '1'
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 
--- see acquire.lua
+-- Fencing tokens as in acquire.lua (next_token): the first one of this call is max(last + 1, server ms x 1024),
+-- the following ones count up from it; the counter is written once, at the end.
+local lastToken = tonumber(redis.call('GET', fencing) or '0')
+local firstToken = math.max(lastToken + 1, now * 1024)
+local issued = 0
 local function next_token()
-  local last = tonumber(redis.call('GET', fencing) or '0')
-  local floor = now * 1024
-  if floor > last + 1 then
-    redis.call('SET', fencing, string.format('%.0f', floor))
-    return string.format('%.0f', floor)
-  end
-  return string.format('%.0f', redis.call('INCR', fencing))
+  issued = issued + 1
+  return string.format('%.0f', firstToken + issued - 1)
 end
 
+-- the consumer of a live session, or nil; remembered for this call (the entries of one chunk mostly name one session)
+local liveCache = {}
 local function live(session)
+  local known = liveCache[session]
+  if known ~= nil then return known or nil end
   local owner = redis.call('HGET', sessionConsumers, session)
-  if not owner or redis.call('HGET', sessions, owner) ~= session then return nil end
-  if tonumber(redis.call('ZSCORE', consumers, owner) or '0') <= now then return nil end
+  if owner and (redis.call('HGET', sessions, owner) ~= session
+      or tonumber(redis.call('ZSCORE', consumers, owner) or '0') <= now) then
+    owner = nil
+  end
+  liveCache[session] = owner or false
   return owner
+end
+
+-- whether LBS entry id a is newer than b
+local function newer(a, b)
+  local da, db = string.find(a, '-', 1, true), string.find(b, '-', 1, true)
+  local ma, mb = tonumber(string.sub(a, 1, da - 1)), tonumber(string.sub(b, 1, db - 1))
+  if ma ~= mb then return ma > mb end
+  return tonumber(string.sub(a, da + 1)) > tonumber(string.sub(b, db + 1))
 end
 
 local function parse(record)
   local a = string.find(record, ':', 1, true)
   local b = string.find(record, ':', a + 1, true)
   return string.sub(record, 1, a - 1), string.sub(record, a + 1, b - 1), string.sub(record, b + 1)
+end
+
+-- the data stream an LBS entry announces, or nil when it is malformed
+local function stream_of(fields)
+  for f = 1, #fields, 2 do
+    if fields[f] == 'lbs-input' then
+      local ok, decoded = pcall(cjson.decode, fields[f + 1])
+      if ok and type(decoded) == 'table' and type(decoded['DataStreamName']) == 'string'
+          and decoded['DataStreamName'] ~= '' then
+        return decoded['DataStreamName']
+      end
+      return nil
+    end
+  end
+  return nil
 end
 
 if live(sid) ~= consumer then
@@ -75,28 +105,27 @@ if of ~= '' then args[#args + 1] = of end
 local rows = redis.call(unpack(args))
 
 local taken, malformed, own = {}, {}, {}
+local claimed = {}
 local last = after
 local examined = 0
+local anyReleased = redis.call('HLEN', released) > 0
+-- the entries of the page in one range read (the LBS holds only unfinished entries, so the range is mostly them)
+local entries = {}
+if #rows > 0 then
+  for _, entry in ipairs(redis.call('XRANGE', lbs, rows[1][1], rows[#rows][1])) do
+    entries[entry[1]] = entry[2]
+  end
+end
 for _, row in ipairs(rows) do
   local id = row[1]
   if #taken >= room then break end
   last = id
   examined = examined + 1
-  local found = redis.call('XRANGE', lbs, id, id)
-  if not found[1] then
+  local fields = entries[id]
+  if not fields then
     redis.call('XACK', lbs, group, id)
   else
-    local fields = found[1][2]
-    local stream = nil
-    for f = 1, #fields, 2 do
-      if fields[f] == 'lbs-input' then
-        local ok, decoded = pcall(cjson.decode, fields[f + 1])
-        if ok and type(decoded) == 'table' and type(decoded['DataStreamName']) == 'string'
-            and decoded['DataStreamName'] ~= '' then
-          stream = decoded['DataStreamName']
-        end
-      end
-    end
+    local stream = stream_of(fields)
     if not stream then
       malformed[#malformed + 1] = {id, fields}
     else
@@ -110,7 +139,13 @@ for _, row in ipairs(rows) do
             own[#own + 1] = {stream, id}
           end
           if holderId ~= id then
-            -- a live session owns the stream under a newer entry: this one was superseded
+            -- a live session owns the stream under another entry: a newer entry is a submission that arrived while
+            -- the stream was being processed (one more run follows the current one); an older one was superseded
+            if newer(id, holderId) then
+              for f = 1, #fields, 2 do
+                if fields[f] == 'lbs-input' then redis.call('HSET', resubmits, stream, fields[f + 1]) end
+              end
+            end
             redis.call('XACK', lbs, group, id)
             redis.call('XDEL', lbs, id)
           end
@@ -123,13 +158,26 @@ for _, row in ipairs(rows) do
       if take then
         local token = next_token()
         redis.call('HSET', owners, stream, token .. ':' .. sid .. ':' .. id)
-        redis.call('HDEL', released, stream)
-        redis.call('XCLAIM', lbs, group, consumer, 0, id, 'JUSTID')
+        if anyReleased then redis.call('HDEL', released, stream) end
+        claimed[#claimed + 1] = id
         local checkpointKey = checkpointPrefix .. stream
-        redis.call('PERSIST', checkpointKey)
-        taken[#taken + 1] = {stream, token, id, redis.call('HGETALL', checkpointKey), fields}
+        local checkpoint = redis.call('HGETALL', checkpointKey)
+        if #checkpoint > 0 then
+          -- a checkpoint kept from an earlier run carries the retention TTL: the stream is live again
+          redis.call('PERSIST', checkpointKey)
+        end
+        taken[#taken + 1] = {stream, token, id, checkpoint, fields}
       end
     end
   end
+end
+if issued > 0 then
+  redis.call('SET', fencing, string.format('%.0f', firstToken + issued - 1))
+end
+for from = 1, #claimed, 500 do
+  local ids = {}
+  for k = from, math.min(#claimed, from + 499) do ids[#ids + 1] = claimed[k] end
+  ids[#ids + 1] = 'JUSTID'
+  redis.call('XCLAIM', lbs, group, consumer, 0, unpack(ids))
 end
 return {taken, malformed, last, examined, own}

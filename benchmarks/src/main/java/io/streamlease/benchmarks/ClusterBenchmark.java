@@ -146,7 +146,8 @@ final class ClusterBenchmark {
 			}
 			long held = 0;
 			for (String service : services) {
-				held += countKeys(cluster.nodeForKey("{" + service + "-input}"), "{" + service + "-input}:lease:*");
+				held += ((Number) cluster.nodeForKey("{" + service + "-input}")
+					.command("HLEN", "{" + service + "-input}:owners")).longValue();
 			}
 			long lost = holders.stream().mapToLong(EngineLeaseHolder::lost).sum();
 			RenewalCase result = new RenewalCase(n, hb, services, acquired, held, lost, expected, windows, null);

@@ -214,7 +214,13 @@ final class EngineLeaseHolder implements LeaseHolder {
 
 	@Override
 	public String leaseKeyPattern() {
-		return "{" + this.service + "-input}:lease:*";
+		return null;
+	}
+
+	@Override
+	public String leaseHash() {
+		// engine v2: one ownership record per held stream in the owners hash (no key, no TTL per stream)
+		return "{" + this.service + "-input}:owners";
 	}
 
 	@Override
@@ -230,7 +236,7 @@ final class EngineLeaseHolder implements LeaseHolder {
 	@Override
 	public String setup() {
 		return "StreamLeaseClient with default settings except hb-interval, max-concurrent-streams >= N and output "
-				+ "channel 10,000 (handoff on close off: not measured here); renewal: one renew.lua call per 1,000 leases every hb/2";
+				+ "channel 10,000 (handoff on close off: not measured here); renewal: one renew.lua call per consumer every hb/2, whatever N";
 	}
 
 	@Override

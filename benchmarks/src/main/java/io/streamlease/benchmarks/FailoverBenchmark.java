@@ -130,8 +130,9 @@ final class FailoverBenchmark {
 			long killedWallMillis = System.currentTimeMillis();
 			long killed = System.nanoTime();
 			owner.kill();
-			// the lease deadlines as the owner's last renewal wrote them (server time, the same clock as ours here)
-			Map<String, Double> deadlines = deadlines(service);
+			// the deadline of the owner's session as its last renewal wrote it (server time, the same clock as ours here):
+			// every stream it held lapses with it
+			Double sessionDeadline = sessionDeadline(service, "owner");
 			peer.awaitAdded(n, true, timeout);
 			List<Double> latencies = new ArrayList<>();
 			List<Double> afterLapse = new ArrayList<>();
@@ -139,7 +140,7 @@ final class FailoverBenchmark {
 				if (added.getValue().recovered()) {
 					long at = added.getValue().nanos();
 					latencies.add((at - killed) / 1e9);
-					Double deadline = deadlines.get(added.getKey());
+					Double deadline = sessionDeadline;
 					if (deadline != null) {
 						double lapsedNanos = killed + (deadline - killedWallMillis) * 1e6;
 						afterLapse.add((at - lapsedNanos) / 1e9);
@@ -175,14 +176,10 @@ final class FailoverBenchmark {
 		}
 	}
 
-	/** Each stream's lease deadline (server milliseconds) from the lease index. */
-	private Map<String, Double> deadlines(String service) {
-		List<?> flat = (List<?>) this.probe.server().command("ZRANGE", "{" + service + "-input}:leases", "0", "-1", "WITHSCORES");
-		Map<String, Double> deadlines = new LinkedHashMap<>();
-		for (int i = 0; i + 1 < flat.size(); i += 2) {
-			deadlines.put((String) flat.get(i), Double.parseDouble((String) flat.get(i + 1)));
-		}
-		return deadlines;
+	/** The deadline of a consumer's session (server milliseconds) from the consumer registry, or null. */
+	private Double sessionDeadline(String service, String consumer) {
+		Object score = this.probe.server().command("ZSCORE", "{" + service + "-input}:consumers", consumer);
+		return (score != null) ? Double.valueOf(score.toString()) : null;
 	}
 
 	static Map<String, Object> row(Case c, Run run) {

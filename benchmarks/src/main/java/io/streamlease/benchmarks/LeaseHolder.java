@@ -37,8 +37,13 @@ interface LeaseHolder extends AutoCloseable {
 	/** Leases the approach found lost so far (disowned, failed extension); -1 if it does not tell. */
 	long lost();
 
-	/** A Redis glob that matches exactly the lease keys of this approach. */
+	/** A Redis glob that matches exactly the lease keys of this approach (null when it keeps no key per lease). */
 	String leaseKeyPattern();
+
+	/** The hash that holds one field per lease, for approaches that keep no key per lease; null otherwise. */
+	default String leaseHash() {
+		return null;
+	}
 
 	/** The requests the approach's Redis client sent. */
 	CommandCounter counter();

@@ -123,7 +123,7 @@ final class RenewalBenchmark {
 			long heapHolding = JvmProbe.usedHeapAfterGc();
 			int threadsHolding = JvmProbe.threads();
 			long redisMemoryHolding = this.probe.snapshot().usedMemory();
-			long heldAtReading = Math.max(1, countKeys(holder.leaseKeyPattern()));
+			long heldAtReading = Math.max(1, held(holder));
 			Map<String, Long> mixBefore = holder.counter().snapshot();
 			List<Window> windows = new ArrayList<>();
 			long windowMillis = Math.round(hb.toMillis() / 2.0 * this.options.renewalWindowTicks);
@@ -134,7 +134,7 @@ final class RenewalBenchmark {
 			if (soakOut != null) {
 				soakOut[0] = soak((EngineLeaseHolder) holder, n, hb, holding);
 			}
-			long heldOnServer = countKeys(holder.leaseKeyPattern());
+			long heldOnServer = held(holder);
 			long lost = holder.lost();
 			if (holder instanceof EngineLeaseHolder engine) {
 				Summary ticks = engine.allTickDurations();
@@ -160,7 +160,7 @@ final class RenewalBenchmark {
 			logger.error("Renewal: {} at N={} hb={} failed: {}", approach, n, BenchmarkOptions.format(hb), ex.toString(), ex);
 			return new Case(approach, hb, n, holder.setup(), ex.toString(), 0, 0, Double.NaN, heapBefore - heapEmpty, Double.NaN,
 					Double.NaN, threadsBefore,
-					JvmProbe.threads(), holder.ownThreads(), countKeys(holder.leaseKeyPattern()), holder.lost(), expectedPerTick,
+					JvmProbe.threads(), holder.ownThreads(), held(holder), holder.lost(), expectedPerTick,
 					List.of(), Map.of());
 		}
 		finally {
@@ -214,7 +214,15 @@ final class RenewalBenchmark {
 		Summary ticks = holder.allTickDurations();
 		return new Soak(n, hb, (System.nanoTime() - holdingSince) / 1e9, holder.lost(), holder.lostByRenewal(),
 				holder.failedTicks(), holder.ticks(), ticks, delta.cpuPercent(), delta.commandsPerSecond(),
-				countKeys(holder.leaseKeyPattern()));
+				held(holder));
+	}
+
+	/** How many leases the approach holds on the server: its lease keys, or the fields of its lease hash. */
+	long held(LeaseHolder holder) {
+		if (holder.leaseHash() != null) {
+			return ((Number) this.probe.server().command("HLEN", holder.leaseHash())).longValue();
+		}
+		return countKeys(holder.leaseKeyPattern());
 	}
 
 	/** How many keys match the glob, by SCAN. */
