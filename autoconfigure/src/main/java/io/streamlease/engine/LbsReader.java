@@ -55,8 +55,13 @@ final class LbsReader implements Runnable {
 				}
 				Map<StreamMessageId, Map<String, String>> read = this.store.read(Math.min(room, this.settings.readBatchSize()), BLOCK);
 				if (failures > 0) {
-					this.client.redisRecovered();
 					failures = 0;
+					if (!read.isEmpty()) {
+						// an empty answer proves nothing: Redisson completes a blocking read that timed out with no
+						// entries, as if Redis had answered (if Redis runs it later, its entries are pending for this
+						// consumer without the reader knowing: the sweep takes such strays back)
+						this.client.redisRecovered();
+					}
 				}
 				if (!read.isEmpty()) {
 					// remember the whole batch before any further call to Redis: the entries are now pending for this

@@ -146,6 +146,9 @@ final class SessionRenewer {
 				this.lastSuccessNanos = System.nanoTime();
 			}
 			this.inFlight.set(false);
+			if (this.overdue && this.host.isRunning()) {
+				this.scheduler.execute(this::tick);
+			}
 		}
 		catch (RuntimeException ex) {
 			this.inFlight.set(false);

@@ -1092,6 +1092,14 @@ public final class StreamLeaseClient implements AutoCloseable {
 		this.session.opened(registration.sessionId(), sent);
 		logger.info("Consumer '{}' of service '{}' registered again (session {})", id(), this.settings.serviceName(),
 				registration.sessionId());
+		if (!this.session.isSafe() || System.nanoTime() - sent > this.settings.hbInterval().toNanos() / 4) {
+			// the registration was answered late (Redis slow or just back): renew at once, so that the new session's
+			// safety deadline starts from a fresh call instead of lapsing right away
+			SessionRenewer current = this.renewer;
+			if (current != null) {
+				this.scheduler.execute(current::tick);
+			}
+		}
 		List<ClaimCandidate> own = List.of(ClaimCandidate.ofConsumer(id(), "session"));
 		if (this.brokerInput.offer(own)) {
 			candidatesQueued();
