@@ -137,7 +137,10 @@ public final class EngineSettings {
 		return this.lbsIdleTime;
 	}
 
-	/** How many pending entries startup recovery examines per batch. Default 1000. */
+	/**
+	 * How many pending entries one takeover call examines (and how many streams it takes at most): startup recovery,
+	 * the streams of a lapsed or departed session, strays. Default 1000.
+	 */
 	public int lbsRecoveryCount() {
 		return this.lbsRecoveryCount;
 	}
@@ -426,6 +429,10 @@ public final class EngineSettings {
 						"it must be greater than 2 x hb-interval (" + this.hbInterval.multipliedBy(2) + ")");
 			}
 			positive("lbs-recovery-count", this.lbsRecoveryCount);
+			if (this.lbsRecoveryCount > 10_000) {
+				throw new InvalidSettingException("lbs-recovery-count", this.lbsRecoveryCount,
+						"it must be at most 10000 (one takeover call must stay short to keep Redis responsive)");
+			}
 			Objects.requireNonNull(this.retry, "retry");
 			if (this.retry.maxRetries() < -1) {
 				throw new InvalidSettingException("retry.max-retries", this.retry.maxRetries(),

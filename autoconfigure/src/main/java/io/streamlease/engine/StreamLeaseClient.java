@@ -59,8 +59,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 
 	private static final Logger logger = LoggerFactory.getLogger(StreamLeaseClient.class);
 
-	/** Pending entries examined, and streams taken at most, per takeover call. */
-	static final int CLAIM_CHUNK = 1000;
+
 
 	private final RedissonClient redisson;
 
@@ -396,7 +395,12 @@ public final class StreamLeaseClient implements AutoCloseable {
 			return new ClaimResult(ClaimResult.Status.AT_CAPACITY, stream, null, null);
 		}
 		try {
-			return claimBatch(List.of(new LeaseStore.Request(stream, "")), false).get(0);
+			List<ClaimResult> results = claimBatch(List.of(new LeaseStore.Request(stream, "")), false);
+			if (results.isEmpty()) {
+				throw new RedisCallException("Cannot claim stream '" + stream + "' now: the session of consumer '" + id()
+						+ "' is not live (Redis unreachable, or the session is being registered again); try again", null);
+			}
+			return results.get(0);
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
@@ -452,7 +456,8 @@ public final class StreamLeaseClient implements AutoCloseable {
 
 	/**
 	 * Stops the engine: stops reading the LBS (in well under a second), hands off every held stream so that peers
-	 * claim it at once (unless handoff on close is off: then the leases lapse after their TTL), and deregisters.
+	 * claim it at once: its session ends in one call, and peers take its streams over (unless handoff on close is off:
+	 * then the session, and with it every stream, lapses after hb-interval).
 	 */
 	@Override
 	public void close() {
@@ -699,7 +704,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 	 * the application claims them with {@link #claim(String)}.
 	 */
 	void expiredStreamsOf(String consumer) throws InterruptedException {
-		for (LeaseStore.Pending pending : this.store.pendingOf(consumer, CLAIM_CHUNK)) {
+		for (LeaseStore.Pending pending : this.store.pendingOf(consumer, this.settings.lbsRecoveryCount())) {
 			if (pending.fields().isEmpty()) {
 				continue;
 			}
@@ -812,8 +817,8 @@ public final class StreamLeaseClient implements AutoCloseable {
 				break;
 			}
 			long sent = System.nanoTime();
-			LeaseStore.Takeover takeover = this.store.claimPending(sessionId, consumer, minIdle, after, CLAIM_CHUNK,
-					Math.min(room, CLAIM_CHUNK), takeBackOwn);
+			LeaseStore.Takeover takeover = this.store.claimPending(sessionId, consumer, minIdle, after, this.settings.lbsRecoveryCount(),
+					Math.min(room, this.settings.lbsRecoveryCount()), takeBackOwn);
 			if (takeover.notLive()) {
 				break;
 			}
