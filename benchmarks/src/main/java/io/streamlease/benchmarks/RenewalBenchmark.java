@@ -41,7 +41,8 @@ final class RenewalBenchmark {
 
 	/** One approach holding N leases at one hb-interval. */
 	record Case(String approach, Duration hb, int n, String setup, String error, int acquired, long heldAtHeapReading,
-			double acquireSeconds, long fixedHeapBytes, double heapBytesPerStream, double redisBytesPerStream, int threadsBefore, int threadsHolding, long ownThreads,
+			double acquireSeconds, long fixedHeapBytes, double heapBytesPerStream, double redisBytesPerStream,
+			double ownershipBytesPerStream, int threadsBefore, int threadsHolding, long ownThreads,
 			long heldOnServer, long lost, double expectedCallsPerTick, List<Window> windows, Map<String, Long> requestMix) {
 
 		Spread spread(java.util.function.ToDoubleFunction<Window> metric) {
@@ -101,12 +102,12 @@ final class RenewalBenchmark {
 			logger.error("Renewal: {} could not start: {}", approach, ex.toString(), ex);
 			holder.close();
 			return new Case(approach, hb, n, holder.setup(), ex.toString(), 0, 0, Double.NaN, 0, Double.NaN, Double.NaN,
-					threadsBefore, JvmProbe.threads(), 0, 0, -1, Double.NaN, List.of(), Map.of());
+					Double.NaN, threadsBefore, JvmProbe.threads(), 0, 0, -1, Double.NaN, List.of(), Map.of());
 		}
 		long heapBefore = JvmProbe.usedHeapAfterGc();
 		long redisMemoryBefore = this.probe.snapshot().usedMemory();
 		double expectedPerTick = switch (approach) {
-			case Approach.ENGINE -> Math.ceil(n / 1000.0);
+			case Approach.ENGINE -> 1;
 			case Approach.GO_MODEL -> n;
 			default -> Math.ceil(n / 100.0);
 		};
@@ -123,6 +124,9 @@ final class RenewalBenchmark {
 			long heapHolding = JvmProbe.usedHeapAfterGc();
 			int threadsHolding = JvmProbe.threads();
 			long redisMemoryHolding = this.probe.snapshot().usedMemory();
+			// what the approach's own per-stream state costs above the LBS entry and its pending entry (the floor any
+			// LBS-based design pays): for the engine, its ownership records (one hash; no key per stream)
+			long ownershipBytes = (holder.leaseHash() != null) ? memoryUsage(holder.leaseHash()) : -1;
 			long heldAtReading = Math.max(1, held(holder));
 			Map<String, Long> mixBefore = holder.counter().snapshot();
 			List<Window> windows = new ArrayList<>();
@@ -148,7 +152,9 @@ final class RenewalBenchmark {
 					BenchmarkOptions.format(hb), windows.size(), Math.round(heapPerStream), heldOnServer, lost);
 			return new Case(approach, hb, n, holder.setup(), null, acquired, heldAtReading, acquireSeconds, heapBefore - heapEmpty,
 					heapPerStream,
-					(redisMemoryHolding - redisMemoryBefore) / (double) heldAtReading, threadsBefore, threadsHolding, holder.ownThreads(),
+					(redisMemoryHolding - redisMemoryBefore) / (double) heldAtReading,
+					(ownershipBytes >= 0) ? ownershipBytes / (double) heldAtReading : Double.NaN, threadsBefore, threadsHolding,
+					holder.ownThreads(),
 					heldOnServer, (lost < 0) ? n - heldOnServer : lost,
 					expectedPerTick, windows, mix);
 		}
@@ -159,7 +165,7 @@ final class RenewalBenchmark {
 		catch (RuntimeException ex) {
 			logger.error("Renewal: {} at N={} hb={} failed: {}", approach, n, BenchmarkOptions.format(hb), ex.toString(), ex);
 			return new Case(approach, hb, n, holder.setup(), ex.toString(), 0, 0, Double.NaN, heapBefore - heapEmpty, Double.NaN,
-					Double.NaN, threadsBefore,
+					Double.NaN, Double.NaN, threadsBefore,
 					JvmProbe.threads(), holder.ownThreads(), held(holder), holder.lost(), expectedPerTick,
 					List.of(), Map.of());
 		}
@@ -225,6 +231,12 @@ final class RenewalBenchmark {
 		return countKeys(holder.leaseKeyPattern());
 	}
 
+	/** {@code MEMORY USAGE key SAMPLES 0}: the exact bytes of one key. */
+	long memoryUsage(String key) {
+		Object reply = this.probe.server().command("MEMORY", "USAGE", key, "SAMPLES", "0");
+		return (reply != null) ? ((Number) reply).longValue() : 0;
+	}
+
 	/** How many keys match the glob, by SCAN. */
 	long countKeys(String pattern) {
 		long count = 0;
@@ -261,6 +273,7 @@ final class RenewalBenchmark {
 		row.put("fixed_heap_bytes", c.fixedHeapBytes());
 		row.put("heap_bytes_per_stream", c.heapBytesPerStream());
 		row.put("redis_bytes_per_stream", c.redisBytesPerStream());
+		row.put("ownership_bytes_per_stream", c.ownershipBytesPerStream());
 		row.put("jvm_threads_before", c.threadsBefore());
 		row.put("jvm_threads_holding", c.threadsHolding());
 		row.put("own_threads", c.ownThreads());

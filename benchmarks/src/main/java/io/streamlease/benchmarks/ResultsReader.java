@@ -83,6 +83,7 @@ final class ResultsReader {
 			cases.add(new RenewalBenchmark.Case(approach, hb, n, null, text(first, "error"), first.path("acquired").asInt(),
 					first.path("held_at_heap_reading").asLong(), number(first, "acquire_s"), first.path("fixed_heap_bytes").asLong(),
 					number(first, "heap_bytes_per_stream"), number(first, "redis_bytes_per_stream"),
+					number(first, "ownership_bytes_per_stream"),
 					first.path("jvm_threads_before").asInt(), first.path("jvm_threads_holding").asInt(), first.path("own_threads").asLong(),
 					first.path("held_on_server_at_end").asLong(), first.path("lost_total").asLong(),
 					number(first, "expected_calls_per_tick"), windows, mix));
