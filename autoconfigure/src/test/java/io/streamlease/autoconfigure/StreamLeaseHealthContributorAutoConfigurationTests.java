@@ -7,8 +7,7 @@ import java.util.Map;
 import io.streamlease.core.StreamLeaseTemplate;
 import io.streamlease.listener.StreamHandlerEndpointRegistry;
 import io.streamlease.test.redis.RedisServer;
-import io.streamlease.test.redis.RedisServerSpec;
-import io.streamlease.test.redis.RedisServers;
+import io.streamlease.test.redis.SharedRedisServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,13 +32,13 @@ class StreamLeaseHealthContributorAutoConfigurationTests {
 
 	private static final String PASSWORD = "health-s3cret";
 
+	@SharedRedisServer(password = PASSWORD)
 	private static RedisServer redis;
 
 	private static RedissonClient applicationRedisson;
 
 	@BeforeAll
-	static void startRedis() {
-		redis = RedisServers.start(RedisServerSpec.defaults().requirePass(PASSWORD));
+	static void createApplicationRedisson() {
 		Config config = new Config();
 		config.setPassword(PASSWORD);
 		config.useSingleServer().setAddress(redis.uri());
@@ -47,12 +46,9 @@ class StreamLeaseHealthContributorAutoConfigurationTests {
 	}
 
 	@AfterAll
-	static void stopRedis() {
+	static void shutDownApplicationRedisson() {
 		if (applicationRedisson != null) {
 			applicationRedisson.shutdown();
-		}
-		if (redis != null) {
-			redis.close();
 		}
 	}
 

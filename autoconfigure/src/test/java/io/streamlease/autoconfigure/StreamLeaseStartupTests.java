@@ -10,8 +10,7 @@ import io.streamlease.engine.RedisCallException;
 import io.streamlease.listener.StreamHandlerEndpointRegistry;
 import io.streamlease.test.redis.RedisServer;
 import io.streamlease.test.redis.RedisServers;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import io.streamlease.test.redis.SharedRedisServer;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
 import org.springframework.boot.autoconfigure.availability.ApplicationAvailabilityAutoConfiguration;
@@ -37,19 +36,8 @@ import static org.awaitility.Awaitility.await;
  */
 class StreamLeaseStartupTests {
 
+	@SharedRedisServer
 	private static RedisServer redis;
-
-	@BeforeAll
-	static void startRedis() {
-		redis = RedisServers.start();
-	}
-
-	@AfterAll
-	static void stopRedis() {
-		if (redis != null) {
-			redis.close();
-		}
-	}
 
 	private ApplicationContextRunner runner(String service, int port) {
 		return new ApplicationContextRunner()

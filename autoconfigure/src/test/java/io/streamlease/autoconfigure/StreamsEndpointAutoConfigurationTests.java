@@ -9,7 +9,7 @@ import java.util.Map;
 import io.streamlease.core.StreamLeaseTemplate;
 import io.streamlease.listener.StreamHandlerEndpointRegistry;
 import io.streamlease.test.redis.RedisServer;
-import io.streamlease.test.redis.RedisServers;
+import io.streamlease.test.redis.SharedRedisServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -43,25 +43,22 @@ import static org.awaitility.Awaitility.await;
  */
 class StreamsEndpointAutoConfigurationTests {
 
+	@SharedRedisServer
 	private static RedisServer redis;
 
 	private static RedissonClient applicationRedisson;
 
 	@BeforeAll
-	static void startRedis() {
-		redis = RedisServers.start();
+	static void createApplicationRedisson() {
 		Config config = new Config();
 		config.useSingleServer().setAddress(redis.uri());
 		applicationRedisson = Redisson.create(config);
 	}
 
 	@AfterAll
-	static void stopRedis() {
+	static void shutDownApplicationRedisson() {
 		if (applicationRedisson != null) {
 			applicationRedisson.shutdown();
-		}
-		if (redis != null) {
-			redis.close();
 		}
 	}
 

@@ -6,16 +6,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 import io.streamlease.LeasedStream;
 import io.streamlease.test.redis.RedisServer;
-import io.streamlease.test.redis.RedisServerSpec;
-import io.streamlease.test.redis.RedisServers;
-import org.junit.jupiter.api.AfterAll;
+import io.streamlease.test.redis.RedisServerExtension;
+import io.streamlease.test.redis.SharedRedisServer;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.TestInfo;
 import org.redisson.Redisson;
@@ -31,8 +28,7 @@ abstract class EngineTestSupport {
 
 	static final Duration HB = Duration.ofSeconds(2);
 
-	private static final AtomicInteger services = new AtomicInteger();
-
+	@SharedRedisServer
 	static RedisServer redis;
 
 	String service;
@@ -41,21 +37,9 @@ abstract class EngineTestSupport {
 
 	private final List<RedissonClient> clients = new CopyOnWriteArrayList<>();
 
-	@BeforeAll
-	static void startRedis() {
-		redis = RedisServers.start(RedisServerSpec.defaults());
-	}
-
-	@AfterAll
-	static void stopRedis() {
-		if (redis != null) {
-			redis.close();
-		}
-	}
-
 	@BeforeEach
 	void nameService(TestInfo test) {
-		this.service = "svc" + services.incrementAndGet() + "-" + test.getTestMethod().map((m) -> m.getName()).orElse("t");
+		this.service = RedisServerExtension.uniqueName("svc", test);
 	}
 
 	@AfterEach

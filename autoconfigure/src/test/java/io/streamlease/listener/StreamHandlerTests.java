@@ -17,9 +17,8 @@ import io.streamlease.StreamState;
 import io.streamlease.autoconfigure.StreamLeaseAutoConfiguration;
 import io.streamlease.core.StreamLeaseTemplate;
 import io.streamlease.test.redis.RedisServer;
-import io.streamlease.test.redis.RedisServers;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import io.streamlease.test.redis.RedisServerExtension;
+import io.streamlease.test.redis.SharedRedisServer;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Value;
 import org.springframework.boot.WebApplicationType;
@@ -41,19 +40,8 @@ import static org.awaitility.Awaitility.await;
  */
 class StreamHandlerTests {
 
+	@SharedRedisServer
 	static RedisServer redis;
-
-	private static final AtomicInteger services = new AtomicInteger();
-
-	@BeforeAll
-	static void startRedis() {
-		redis = RedisServers.start();
-	}
-
-	@AfterAll
-	static void stopRedis() {
-		redis.close();
-	}
 
 	private ApplicationContextRunner runner(String service) {
 		return new ApplicationContextRunner().withConfiguration(AutoConfigurations.of(StreamLeaseAutoConfiguration.class))
@@ -64,7 +52,7 @@ class StreamHandlerTests {
 	}
 
 	private static String newService(String name) {
-		return name + services.incrementAndGet();
+		return RedisServerExtension.uniqueName(name);
 	}
 
 	@Test
@@ -158,8 +146,9 @@ class StreamHandlerTests {
 			context.getBean(StreamLeaseTemplate.class).submit("held", null);
 			Blocking handler = context.getBean(Blocking.class);
 			await().atMost(5, TimeUnit.SECONDS).until(() -> handler.started.contains("held"));
-			// the lease is lost behind the owner's back (as after a partition)
-			redis.command("DEL", "{" + service + "-input}:lease:held");
+			// the owner's session lapses behind its back (as after a partition): its next renewal finds it lapsed
+			redis.command("ZADD", "{" + service + "-input}:consumers", "0", context.getBean(
+					io.streamlease.listener.StreamHandlerEndpointRegistry.class).getContainers().iterator().next().getEngine().id());
 			await().atMost(5, TimeUnit.SECONDS).until(() -> handler.interrupted.contains("held"));
 			await().atMost(5, TimeUnit.SECONDS).until(() -> handler.events.stream()
 				.anyMatch((event) -> event.type() == StreamLeaseEvent.Type.DISOWNED && "held".equals(event.stream())));

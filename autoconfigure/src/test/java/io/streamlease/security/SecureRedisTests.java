@@ -41,7 +41,7 @@ class SecureRedisTests {
 	 * README shows the same line for managed Redis.
 	 */
 	static final String[] ACL = { "on", ">" + PASSWORD, "resetkeys", "~secure-input", "~{secure-input}:*", "~data:*",
-			"resetchannels", "&{secure-input}:handoff", "&__keyspace@*__:{secure-input}:lease:*", "-@all", "+@connection",
+			"resetchannels", "&{secure-input}:handoff", "&__keyspace@*__:{secure-input}:session:*", "-@all", "+@connection",
 			"+@stream", "+@scripting", "+@pubsub", "+@hash", "+@sortedset", "+@string", "+@keyspace", "+time", "+info",
 			"-@dangerous" };
 

@@ -11,9 +11,7 @@ import io.streamlease.core.StreamLeaseTemplate;
 import io.streamlease.engine.StreamLeaseClient;
 import io.streamlease.listener.StreamHandlerEndpointRegistry;
 import io.streamlease.test.redis.RedisServer;
-import io.streamlease.test.redis.RedisServers;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import io.streamlease.test.redis.SharedRedisServer;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;
@@ -32,17 +30,8 @@ class SessionFailoverTests {
 
 	private static final int EVENTS = 15;
 
+	@SharedRedisServer
 	static RedisServer redis;
-
-	@BeforeAll
-	static void startRedis() {
-		redis = RedisServers.start();
-	}
-
-	@AfterAll
-	static void stopRedis() {
-		redis.close();
-	}
 
 	@Test
 	void sessionsOfAnInstanceThatStopsWithoutHandoffAreFinishedExactlyByTheOther() {

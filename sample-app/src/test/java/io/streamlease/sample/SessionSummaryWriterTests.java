@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.streamlease.test.redis.RedisServer;
-import io.streamlease.test.redis.RedisServers;
+import io.streamlease.test.redis.SharedRedisServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -22,6 +22,7 @@ import static org.assertj.core.api.Assertions.assertThatException;
  */
 class SessionSummaryWriterTests {
 
+	@SharedRedisServer
 	static RedisServer redis;
 
 	static RedissonClient redisson;
@@ -29,8 +30,7 @@ class SessionSummaryWriterTests {
 	static SessionSummaryWriter writer;
 
 	@BeforeAll
-	static void start() {
-		redis = RedisServers.start();
+	static void createWriter() {
 		Config config = new Config();
 		config.useSingleServer().setAddress("redis://" + redis.host() + ":" + redis.port());
 		redisson = Redisson.create(config);
@@ -38,9 +38,8 @@ class SessionSummaryWriterTests {
 	}
 
 	@AfterAll
-	static void stop() {
+	static void shutDownRedisson() {
 		redisson.shutdown();
-		redis.close();
 	}
 
 	@Test
