@@ -17,18 +17,16 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-import io.streamlease.test.redis.RedisServer;
-import io.streamlease.test.redis.RedisServerSpec;
-import io.streamlease.test.redis.RedisServers;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One chaos run: a Redis started for it (append-only file on, keyspace notifications off in the server's
- * configuration), a fleet of sample-app processes, a feeder that submits sessions, and rounds of faults. Each round
- * labels the sessions submitted during it with its scenario, injects its faults (at once, when it has several) at a
- * given offset, and optionally waits until every session is finished before the next round. {@link #finish()} stops
- * the feeder, waits until everything is finished and verifies the run; {@link #close()} kills every process.
+ * One chaos run: a Redis started for it (a standalone server with the append-only file on, or a Sentinel group;
+ * keyspace notifications off in the server's configuration), a fleet of sample-app processes started at the same
+ * moment, a feeder that submits sessions, and rounds of faults. Each round labels the sessions submitted during it
+ * with its scenario, injects its faults (at once, when it has several) at a given offset, and optionally waits until
+ * every session is finished before the next round. {@link #finish()} stops the feeder, waits until everything is
+ * finished, checks every instance's health and verifies the run; {@link #close()} kills every process.
  */
 final class ChaosRun implements AutoCloseable {
 
@@ -40,7 +38,9 @@ final class ChaosRun implements AutoCloseable {
 
 	private final Path dir;
 
-	private final RedisServer server;
+	private final RedisTopology redis;
+
+	private final WipeArchive archive = new WipeArchive();
 
 	private final RespClient control;
 
@@ -72,6 +72,7 @@ final class ChaosRun implements AutoCloseable {
 			throw new IllegalStateException("The sample application jar " + settings.sampleJar() + " does not exist; "
 					+ "build it first: ./mvnw -B -pl sample-app -am package -DskipTests");
 		}
+		warnIfStale(settings.sampleJar());
 		try {
 			Files.createDirectories(this.dir);
 		}
@@ -79,14 +80,46 @@ final class ChaosRun implements AutoCloseable {
 			throw new UncheckedIOException(ex);
 		}
 		// keyspace events start off: instances with keyspace-notifications=auto turn them on, those with off never do
-		this.server = RedisServers.start(RedisServerSpec.defaults().appendOnly(true).config("notify-keyspace-events", ""));
-		this.control = new RespClient(this.server.host(), this.server.port(), Duration.ofSeconds(2));
-		this.feederClient = new RespClient(this.server.host(), this.server.port(), Duration.ofSeconds(1));
-		this.fleet = new SampleFleet(settings, this.server.port(), this.dir);
-		this.feeder = new SessionFeeder(this.feederClient, settings);
-		this.injector = new FaultInjector(settings, this.server, this.control, this.fleet, new Random(settings.seed() + 1));
-		logger.info("Chaos run '{}': Redis {} on port {}, logs in {}", name, this.server.version(), this.server.port(),
-				this.dir);
+		this.redis = (settings.topology() == ChaosSettings.Topology.SENTINEL) ? new SentinelTopology()
+				: new StandaloneTopology();
+		try {
+			this.control = new RespClient(this.redis.master(), this.redis.followsMaster(), Duration.ofSeconds(2));
+			// WAIT 1 1000 must fit in the read timeout
+			this.feederClient = new RespClient(this.redis.master(), this.redis.followsMaster(), Duration.ofSeconds(2));
+			this.fleet = new SampleFleet(settings, this.redis.connectionArguments(), this.dir);
+			this.feeder = new SessionFeeder(this.feederClient, settings, this.redis.replicated());
+			this.injector = new FaultInjector(settings, this.redis, this.control, this.fleet, this.feeder, this.archive,
+					new Random(settings.seed() + 1));
+		}
+		catch (RuntimeException ex) {
+			this.redis.close();
+			throw ex;
+		}
+		logger.info("Chaos run '{}': {}, logs in {}", name, this.redis.describe(), this.dir);
+	}
+
+	/**
+	 * Warns when the sample jar is older than the engine's jar next to it in the source tree: {@code install
+	 * -DskipTests} does not repackage the sample when only the engine changed, so it would run the old engine.
+	 */
+	private static void warnIfStale(Path sampleJar) {
+		Path root = sampleJar.toAbsolutePath().getParent().getParent().getParent();
+		Path engineTarget = root.resolve("autoconfigure/target");
+		if (!Files.isDirectory(engineTarget)) {
+			return;
+		}
+		try (var jars = Files.list(engineTarget)) {
+			long sample = Files.getLastModifiedTime(sampleJar).toMillis();
+			for (Path jar : jars.filter((path) -> path.getFileName().toString().endsWith(".jar")).toList()) {
+				if (Files.getLastModifiedTime(jar).toMillis() > sample) {
+					logger.warn("The sample jar {} is older than {}: it may run an older engine. Delete it and build "
+							+ "again (./mvnw -B install -DskipTests does not repackage an unchanged sample)", sampleJar, jar);
+				}
+			}
+		}
+		catch (IOException ex) {
+			// only a warning
+		}
 	}
 
 	/**
@@ -165,6 +198,7 @@ final class ChaosRun implements AutoCloseable {
 		if (drain) {
 			this.feeder.pause();
 			awaitFinished(scenario);
+			this.archive.drained(scenario);
 		}
 		return injected;
 	}
@@ -180,10 +214,15 @@ final class ChaosRun implements AutoCloseable {
 	RunReport finish() {
 		this.feeder.pause();
 		awaitFinished("end of run");
-		RunReport report = new ChaosVerifier(this.settings, this.control).verify(this.name,
+		List<String> healthFailures = new ArrayList<>();
+		String health = checkHealth(healthFailures);
+		RunReport report = new ChaosVerifier(this.settings, this.control, this.archive).verify(this.name,
 				System.currentTimeMillis() - this.startedMillis, new ArrayList<>(this.rounds), this.feeder.sessions(),
 				new ArrayList<>(this.faults), this.fleet.all());
+		report.redis = this.redis.describe();
 		report.violations.addAll(0, this.drainFailures);
+		report.violations.addAll(healthFailures);
+		report.notes.add(health);
 		report.violations.addAll(this.harnessErrors);
 		if (this.feeder.failure() != null) {
 			report.violations.add("harness: the feeder stopped by itself: " + this.feeder.failure());
@@ -193,7 +232,11 @@ final class ChaosRun implements AutoCloseable {
 			report.notes.add("an instance failed to start as the run ended: " + failed);
 		}
 		for (String failed : this.fleet.failedStarts()) {
-			report.notes.add("an instance failed to start and was launched again: " + failed);
+			report.violations.add("an instance failed to start (it was launched again): " + failed);
+		}
+		if (this.feeder.rewrites() > 0) {
+			report.notes.add(this.feeder.rewrites() + " sessions were written again because the master failed before a "
+					+ "replica confirmed them (WAIT)");
 		}
 		if (this.feeder.announcementRetries() > 0) {
 			report.notes.add(this.feeder.announcementRetries() + " announcements were retried after a Redis fault "
@@ -204,14 +247,20 @@ final class ChaosRun implements AutoCloseable {
 	}
 
 	/**
-	 * Waits until every submitted session has a summary and the LBS is empty with nothing pending.
+	 * Waits until every submitted session has a summary (except those a wipe deleted) and the LBS is empty with
+	 * nothing pending.
 	 */
 	private void awaitFinished(String when) {
 		Set<String> open = new LinkedHashSet<>();
 		for (SessionFeeder.Session session : this.feeder.sessions()) {
-			open.add(session.stream());
+			// a wipe deleted the summaries of earlier sessions (archived) and the data of unfinished ones (wiped)
+			if (this.archive.summary(session.stream()) == null && !this.archive.isWiped(session.stream())) {
+				open.add(session.stream());
+			}
 		}
-		long deadline = System.nanoTime() + this.settings.drainTimeout().toNanos();
+		// after one drain failed the run has failed: later drains wait briefly, to keep the run's time bounded
+		Duration timeout = this.drainFailures.isEmpty() ? this.settings.drainTimeout() : Duration.ofSeconds(15);
+		long deadline = System.nanoTime() + timeout.toNanos();
 		long lbs = -1;
 		long pending = -1;
 		while (true) {
@@ -230,7 +279,7 @@ final class ChaosRun implements AutoCloseable {
 					}
 				}
 				lbs = (Long) this.control.call("XLEN", ChaosSettings.LBS);
-				pending = (Long) ((List<?>) this.control.call("XPENDING", ChaosSettings.LBS, ChaosSettings.GROUP)).get(0);
+				pending = ChaosVerifier.pending(this.control, lbs);
 				if (open.isEmpty() && lbs == 0 && pending == 0) {
 					logger.info("All {} sessions finished ({})", this.feeder.sessions().size(), when);
 					return;
@@ -240,7 +289,7 @@ final class ChaosRun implements AutoCloseable {
 				logger.info("Checking for finished sessions failed ({}); trying again", ex.getMessage());
 			}
 			if (System.nanoTime() - deadline > 0) {
-				String failure = "not finished within " + this.settings.drainTimeout().toSeconds() + " s (" + when + "): "
+				String failure = "not finished within " + timeout.toSeconds() + " s (" + when + "): "
 						+ open.size() + " sessions without a summary " + Collections.unmodifiableSet(open).stream().limit(10).toList()
 						+ ", " + lbs + " LBS entries, " + pending + " pending";
 				logger.warn(failure);
@@ -249,6 +298,32 @@ final class ChaosRun implements AutoCloseable {
 			}
 			SampleInstance.sleep(250);
 		}
+	}
+
+	/**
+	 * Asks every current instance for its health until the {@code streamLease} component is UP (at most 30 s):
+	 * after the drain, every engine must be UP, whatever happened to Redis.
+	 * @return a note on how long it took
+	 */
+	private String checkHealth(List<String> failures) {
+		long start = System.currentTimeMillis();
+		long deadline = start + 30_000;
+		List<String> up = new ArrayList<>();
+		for (SampleInstance instance : this.fleet.current()) {
+			HealthProbe.Health health = HealthProbe.check(instance);
+			while (!health.up() && System.currentTimeMillis() < deadline) {
+				SampleInstance.sleep(250);
+				health = HealthProbe.check(instance);
+			}
+			if (health.up()) {
+				up.add(instance.consumerId());
+			}
+			else {
+				failures.add("health of " + instance + " is not UP at the end of the run: streamLease " + health);
+			}
+		}
+		return "health at the end: streamLease UP on " + up.size() + " of " + this.fleet.current().size() + " instances "
+				+ up + " (GET /actuator/health, " + (System.currentTimeMillis() - start) + " ms after the drain)";
 	}
 
 	private static void sleepUntil(long startNanos, Duration offset) {
@@ -260,11 +335,16 @@ final class ChaosRun implements AutoCloseable {
 
 	@Override
 	public void close() {
+		for (InjectedFault fault : this.faults) {
+			if (fault.health() != null) {
+				fault.health().close();
+			}
+		}
 		this.feeder.close();
 		this.fleet.close();
 		this.control.close();
 		this.feederClient.close();
-		this.server.close();
+		this.redis.close();
 		logger.info("Chaos run '{}' closed", this.name);
 	}
 

@@ -3,25 +3,36 @@ package io.streamlease.chaos;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Checks a finished run from Redis alone: the summaries against what the feeder wrote, the LBS and its group, the
  * dead letters against the malformed bursts, and fencing against the audit stream; and times the takeovers of the
- * streams each fault put at stake (the first audit record of the stream under a newer fencing token). The instances'
- * logs are read only for what Redis cannot tell: whether an engine gave up, and when a graceful handoff happened.
+ * streams each fault put at stake (the first audit record of the stream under a newer fencing token) and the
+ * recovery after each Redis fault (health UP again, every instance acting again). What a wipe deleted is taken from
+ * the {@link WipeArchive} read just before it; sessions that were unfinished then are counted as wiped, not verified.
+ * The instances' logs are read only for what Redis cannot tell: whether an engine gave up, and when a graceful
+ * handoff happened.
  */
 final class ChaosVerifier {
+
+	/** A Redis fault at least this long must show in every instance's health (DOWN while Redis is away). */
+	private static final long HEALTH_DOWN_EXPECTED_MILLIS = 6_000;
 
 	private final ChaosSettings settings;
 
 	private final RespClient redis;
 
-	ChaosVerifier(ChaosSettings settings, RespClient redis) {
+	private final WipeArchive archive;
+
+	ChaosVerifier(ChaosSettings settings, RespClient redis, WipeArchive archive) {
 		this.settings = settings;
 		this.redis = redis;
+		this.archive = archive;
 	}
 
 	RunReport verify(String name, long durationMillis, List<String> rounds, List<SessionFeeder.Session> sessions,
@@ -38,29 +49,46 @@ final class ChaosVerifier {
 		checkSummaries(report, sessions);
 		checkLbs(report);
 		checkDeadLetters(report, faults);
-		List<AuditRecord> audit = AuditRecord.readAll(this.redis);
+		List<AuditRecord> audit = this.archive.audit();
+		audit.addAll(AuditRecord.readAll(this.redis));
 		checkFencing(report, audit, roundOfStream, sessions);
 		timeTakeovers(report, audit, faults);
+		countSessionsAfterFaults(report, sessions, faults);
 		checkInstances(report, instances);
 		checkKeyspaceSetting(report);
+		if (this.archive.any()) {
+			report.notes.add(this.archive.wipedStreams().size() + " sessions were unfinished when Redis was wiped: their "
+					+ "data is gone, they are not verified; sessions finished before a wipe were verified from what the "
+					+ "harness read just before it");
+		}
 		return report;
 	}
 
-	private void checkSummaries(RunReport report, List<SessionFeeder.Session> sessions) {
-		List<Map<String, String>> summaries = new ArrayList<>(sessions.size());
-		for (int from = 0; from < sessions.size(); from += 500) {
-			List<String[]> reads = new ArrayList<>();
-			for (SessionFeeder.Session session : sessions.subList(from, Math.min(sessions.size(), from + 500))) {
-				reads.add(new String[] { "HGETALL", ChaosSettings.summaryKey(session.stream()) });
-			}
-			for (Object reply : this.redis.pipeline(reads)) {
-				summaries.add(RespClient.fields((List<?>) reply));
-			}
+	/**
+	 * The pending count of the group; 0 when neither the LBS nor its group exists (just after a wipe, before anything
+	 * was submitted again).
+	 */
+	static long pending(RespClient redis, long lbsLength) {
+		try {
+			return (Long) ((List<?>) redis.call("XPENDING", ChaosSettings.LBS, ChaosSettings.GROUP)).get(0);
 		}
-		for (int i = 0; i < sessions.size(); i++) {
-			SessionFeeder.Session session = sessions.get(i);
-			Map<String, String> summary = summaries.get(i);
+		catch (RespClient.RedisErrorException ex) {
+			if (lbsLength == 0 && String.valueOf(ex.getMessage()).startsWith("NOGROUP")) {
+				return 0;
+			}
+			throw ex;
+		}
+	}
+
+	private void checkSummaries(RunReport report, List<SessionFeeder.Session> sessions) {
+		Map<String, Map<String, String>> summaries = readSummaries(sessions);
+		for (SessionFeeder.Session session : sessions) {
 			ScenarioStats stats = report.scenario(session.round());
+			if (this.archive.isWiped(session.stream())) {
+				stats.wipedSessions++;
+				continue;
+			}
+			Map<String, String> summary = summaries.get(session.stream());
 			stats.sessions++;
 			stats.entries += session.entries();
 			if (summary.isEmpty()) {
@@ -88,29 +116,104 @@ final class ChaosVerifier {
 		}
 	}
 
+	/**
+	 * The summary of each session (empty when it has none): from the archive for a session finished before a wipe,
+	 * else from Redis.
+	 */
+	private Map<String, Map<String, String>> readSummaries(List<SessionFeeder.Session> sessions) {
+		Map<String, Map<String, String>> summaries = new HashMap<>();
+		List<String> unarchived = new ArrayList<>();
+		for (SessionFeeder.Session session : sessions) {
+			Map<String, String> archived = this.archive.summary(session.stream());
+			if (archived != null) {
+				summaries.put(session.stream(), archived);
+			}
+			else {
+				unarchived.add(session.stream());
+			}
+		}
+		for (int from = 0; from < unarchived.size(); from += 500) {
+			List<String> page = unarchived.subList(from, Math.min(unarchived.size(), from + 500));
+			List<String[]> reads = new ArrayList<>();
+			for (String stream : page) {
+				reads.add(new String[] { "HGETALL", ChaosSettings.summaryKey(stream) });
+			}
+			List<Object> replies = this.redis.pipeline(reads);
+			for (int i = 0; i < page.size(); i++) {
+				summaries.put(page.get(i), RespClient.fields((List<?>) replies.get(i)));
+			}
+		}
+		return summaries;
+	}
+
 	private void checkLbs(RunReport report) {
 		long length = (Long) this.redis.call("XLEN", ChaosSettings.LBS);
 		if (length != 0) {
 			report.violations.add("the LBS " + ChaosSettings.LBS + " still holds " + length + " entries");
 		}
-		List<?> pending = (List<?>) this.redis.call("XPENDING", ChaosSettings.LBS, ChaosSettings.GROUP);
-		long count = (Long) pending.get(0);
+		long count = pending(this.redis, length);
 		if (count != 0) {
-			report.violations.add("the group " + ChaosSettings.GROUP + " still has " + count + " pending entries: " + pending);
+			report.violations.add("the group " + ChaosSettings.GROUP + " still has " + count + " pending entries: "
+					+ this.redis.call("XPENDING", ChaosSettings.LBS, ChaosSettings.GROUP));
+		}
+		if (length != 0) {
+			describeStuckEntries(report);
+		}
+	}
+
+	/**
+	 * For each entry left in the LBS (at most 10): its announcement, whom it is pending for, and the stream's
+	 * ownership record, so that a stuck stream can be diagnosed from the report.
+	 */
+	private void describeStuckEntries(RunReport report) {
+		Map<String, String> owners = RespClient.fields((List<?>) this.redis.call("HGETALL", ChaosSettings.OWNERS));
+		Map<String, String> sessions = RespClient.fields((List<?>) this.redis.call("HGETALL", ChaosSettings.SESSIONS));
+		Map<String, String> pendingFor = new HashMap<>();
+		try {
+			for (Object item : (List<?>) this.redis.call("XPENDING", ChaosSettings.LBS, ChaosSettings.GROUP, "-", "+",
+					"10")) {
+				List<?> entry = (List<?>) item;
+				pendingFor.put(String.valueOf(entry.get(0)), "pending for " + entry.get(1) + ", idle " + entry.get(2)
+						+ " ms, delivered " + entry.get(3) + " times");
+			}
+		}
+		catch (RespClient.RedisErrorException ex) {
+			// no group: nothing is pending
+		}
+		for (Object item : (List<?>) this.redis.call("XRANGE", ChaosSettings.LBS, "-", "+", "COUNT", "10")) {
+			List<?> entry = (List<?>) item;
+			String id = String.valueOf(entry.get(0));
+			String input = RespClient.fields((List<?>) entry.get(1)).get("lbs-input");
+			String stream = (input != null) ? input.replaceAll("^.*\"DataStreamName\":\"([^\"]*)\".*$", "$1") : null;
+			report.violations.add("LBS entry " + id + " (" + ((input != null && input.length() > 120)
+					? input.substring(0, 120) + "..." : input) + "): " + pendingFor.getOrDefault(id, "not pending")
+					+ "; ownership record of " + stream + ": " + owners.get(stream) + " (current sessions " + sessions
+					+ ")");
 		}
 	}
 
 	private void checkDeadLetters(RunReport report, List<InjectedFault> faults) {
+		List<List<?>> archived = this.archive.deadLetters();
+		Set<String> archivedMarkers = new HashSet<>();
+		for (List<?> letter : archived) {
+			archivedMarkers.add(RespClient.fields((List<?>) letter.get(1)).get(FaultInjector.MARKER));
+		}
 		Map<String, InjectedFault.MalformedEntry> expected = new LinkedHashMap<>();
 		Map<String, String> roundOf = new HashMap<>();
 		for (InjectedFault fault : faults) {
 			for (InjectedFault.MalformedEntry entry : fault.malformed()) {
+				if (this.archive.wipedAfter(entry.writtenMillis()) && !archivedMarkers.contains(entry.marker())) {
+					// written before a wipe and not dead-lettered by then: deleted with everything else
+					report.scenario(fault.round()).wipedMalformed++;
+					continue;
+				}
 				expected.put(entry.marker(), entry);
 				roundOf.put(entry.marker(), fault.round());
 				report.scenario(fault.round()).malformed++;
 			}
 		}
-		List<?> letters = (List<?>) this.redis.call("XRANGE", ChaosSettings.DEAD_LETTERS, "-", "+");
+		List<Object> letters = new ArrayList<>(archived);
+		letters.addAll((List<?>) this.redis.call("XRANGE", ChaosSettings.DEAD_LETTERS, "-", "+"));
 		Map<String, Integer> seen = new HashMap<>();
 		for (Object item : letters) {
 			List<?> letter = (List<?>) item;
@@ -152,6 +255,7 @@ final class ChaosVerifier {
 		Map<String, String> actorOfToken = new HashMap<>();
 		Map<String, Long> maxToken = new HashMap<>();
 		Map<String, Long> maxAccepted = new HashMap<>();
+		Map<String, Long> firstActionOfNewest = new HashMap<>();
 		for (AuditRecord record : audit) {
 			String round = roundOfStream.getOrDefault(record.stream(), "?");
 			String key = record.stream() + "\n" + record.token();
@@ -161,6 +265,10 @@ final class ChaosVerifier {
 						+ record.stream() + " with fencing token " + record.token() + " (audit " + record.id() + ")");
 			}
 			long newest = maxToken.getOrDefault(record.stream(), Long.MIN_VALUE);
+			if (record.summary() && this.archive.isWiped(record.stream())) {
+				// the stored token may have been wiped between two writes: only one consumer per token is checked
+				continue;
+			}
 			if (record.summary()) {
 				if (record.accepted()) {
 					report.scenario(round).acceptedWrites++;
@@ -184,19 +292,27 @@ final class ChaosVerifier {
 				}
 			}
 			else if (record.token() < newest) {
-				report.scenario(round).staleEntries++;
+				ScenarioStats stats = report.scenario(round);
+				stats.staleEntries++;
+				// how long after the newer owner first acted the stale one still handled an entry
+				stats.staleOverlapMillis = Math.max(stats.staleOverlapMillis,
+						record.time() - firstActionOfNewest.getOrDefault(record.stream(), record.time()));
+			}
+			if (record.token() > newest) {
+				firstActionOfNewest.put(record.stream(), record.time());
 			}
 			maxToken.merge(record.stream(), record.token(), Math::max);
 		}
-		List<String[]> reads = new ArrayList<>();
+		Map<String, Map<String, String>> summaries = readSummaries(sessions);
 		for (SessionFeeder.Session session : sessions) {
-			reads.add(new String[] { "HGET", ChaosSettings.summaryKey(session.stream()), "fencingToken" });
-		}
-		List<Object> stored = reads.isEmpty() ? List.of() : this.redis.pipeline(reads);
-		for (int i = 0; i < sessions.size(); i++) {
-			String stream = sessions.get(i).stream();
+			String stream = session.stream();
+			if (this.archive.isWiped(stream)) {
+				// a stale owner may write the summary of a wiped session into the empty Redis: no token is left to
+				// refuse it, and the session is not verified
+				continue;
+			}
 			Long accepted = maxAccepted.get(stream);
-			Object token = stored.get(i);
+			String token = summaries.get(stream).get("fencingToken");
 			if (token == null) {
 				continue;
 			}
@@ -204,7 +320,7 @@ final class ChaosVerifier {
 				report.violations.add("the summary of " + stream + " carries token " + token
 						+ " but the audit has no accepted write of it");
 			}
-			else if (Long.parseLong(token.toString()) != accepted) {
+			else if (Long.parseLong(token) != accepted) {
 				report.violations.add("the summary of " + stream + " carries token " + token
 						+ " but the greatest accepted write had " + accepted);
 			}
@@ -231,6 +347,10 @@ final class ChaosVerifier {
 			boolean redisAway = faults.stream()
 				.anyMatch((other) -> other.kind().redisFault() && other.round().equals(fault.round()));
 			for (InjectedFault.HeldLease lease : fault.held().values()) {
+				if (this.archive.isWiped(lease.stream())) {
+					stats.notTakenOver++;
+					continue;
+				}
 				AuditRecord takeover = null;
 				for (AuditRecord record : byStream.getOrDefault(lease.stream(), List.of())) {
 					if (record.token() > lease.token() && record.time() >= fault.startMillis() - 1000) {
@@ -270,14 +390,37 @@ final class ChaosVerifier {
 					}
 				}
 			}
-			for (String consumer : fault.bystanders()) {
-				boolean actedAgain = audit.stream()
-					.anyMatch((record) -> record.consumer().equals(consumer) && record.time() > fault.endMillis());
-				if (!actedAgain) {
-					report.violations.add(consumer + " never acted again after " + fault.describe() + " at "
-							+ Instant.ofEpochMilli(fault.startMillis()) + " (did its engine reconnect?)");
+			// acting again means under a lease taken after the fault: commands queued while Redis was frozen run just
+			// after it answers again, whatever the engine does next
+			Set<String> leasesBefore = new HashSet<>();
+			for (AuditRecord record : audit) {
+				if (record.time() < fault.startMillis()) {
+					leasesBefore.add(record.stream() + "\n" + record.token());
 				}
 			}
+			for (String consumer : fault.bystanders()) {
+				AuditRecord actedAgain = audit.stream()
+					.filter((record) -> record.consumer().equals(consumer) && record.time() > fault.endMillis()
+							&& !leasesBefore.contains(record.stream() + "\n" + record.token()))
+					.findFirst()
+					.orElse(null);
+				if (actedAgain == null) {
+					String what = consumer + " never acted again under a new lease after " + fault.describe() + " at "
+							+ Instant.ofEpochMilli(fault.startMillis());
+					if (fault.health() == null) {
+						report.violations.add(what + " (did its engine reconnect?)");
+					}
+					else {
+						// its health tells whether it reconnected (checked below); it may just have got no new work
+						report.notes.add(what + ": it got no new work (its health: "
+								+ fault.health().recovery().lastHealth().get(consumer) + ")");
+					}
+				}
+				else {
+					stats.actingAgainMillis.add(actedAgain.time() - fault.endMillis());
+				}
+			}
+			checkHealthThrough(report, stats, fault);
 			if (fault.kind() == FaultKind.GRACEFUL_STOP) {
 				if (fault.handoff() == null) {
 					report.unmetExpectations.add(fault.victim() + " did not log a handoff on SIGTERM");
@@ -297,6 +440,49 @@ final class ChaosVerifier {
 							+ " ms)");
 				}
 			}
+		}
+	}
+
+	/**
+	 * Through a Redis fault every watched instance's health must be UP again afterwards; a fault long enough that
+	 * every engine must have noticed it must also have shown as DOWN.
+	 */
+	private void checkHealthThrough(RunReport report, ScenarioStats stats, InjectedFault fault) {
+		if (fault.health() == null) {
+			return;
+		}
+		HealthWatch.Recovery health = fault.health().recovery();
+		stats.healthWatched += health.watched().size();
+		stats.healthDownSeen += health.sawDown().size();
+		stats.healthUpMillis.addAll(health.upAfterMillis().values());
+		for (String consumer : health.watched()) {
+			if (!health.upAfterMillis().containsKey(consumer)) {
+				report.violations.add("health of " + consumer + " was not UP again within 90 s after " + fault.describe()
+						+ " ended at " + Instant.ofEpochMilli(fault.endMillis()) + " (last: "
+						+ health.lastHealth().get(consumer) + ")");
+			}
+			if (!health.sawDown().contains(consumer)
+					&& fault.endMillis() - fault.startMillis() >= HEALTH_DOWN_EXPECTED_MILLIS) {
+				report.unmetExpectations.add("health of " + consumer + " never reported DOWN during " + fault.describe()
+						+ " (" + (fault.endMillis() - fault.startMillis()) + " ms without Redis)");
+			}
+		}
+	}
+
+	/**
+	 * Counts, per fault, the verified sessions of its round submitted after it ended: work submitted after the fault
+	 * must be processed (each is checked exactly with the others).
+	 */
+	private static void countSessionsAfterFaults(RunReport report, List<SessionFeeder.Session> sessions,
+			List<InjectedFault> faults) {
+		for (InjectedFault fault : faults) {
+			if (fault.kind() == FaultKind.MALFORMED_BURST) {
+				continue;
+			}
+			long after = sessions.stream()
+				.filter((session) -> session.round().equals(fault.round()) && session.submittedAt() > fault.endMillis())
+				.count();
+			report.scenario(fault.round()).sessionsAfterFault += after;
 		}
 	}
 

@@ -1,20 +1,26 @@
 package io.streamlease.chaos;
 
+import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.stream.Stream;
 
 import io.streamlease.test.redis.RedisServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Injects one fault and returns once it is over (the instance killed, stopped and continued, Redis back...),
- * recording what was at stake: the leases found in Redis just before.
+ * Injects one fault and returns once it is over (the instance killed, stopped and continued, Redis back, the
+ * failover done...), recording what was at stake: the leases found in Redis just before. For a Redis fault it also
+ * watches the instances' health until each is UP again.
  */
 final class FaultInjector {
 
@@ -23,23 +29,33 @@ final class FaultInjector {
 	/** The field that identifies each malformed entry, in the LBS and in its dead letter. */
 	static final String MARKER = "chaos-marker";
 
+	/** How long after a Redis fault the instances' health may take to be UP again before the run says so. */
+	private static final long HEALTH_RECOVERY_MILLIS = 90_000;
+
 	private final ChaosSettings settings;
 
-	private final RedisServer server;
+	private final RedisTopology redis;
 
-	private final RespClient redis;
+	private final RespClient control;
 
 	private final SampleFleet fleet;
+
+	private final SessionFeeder feeder;
+
+	private final WipeArchive archive;
 
 	private final Random random;
 
 	private int malformedCount;
 
-	FaultInjector(ChaosSettings settings, RedisServer server, RespClient redis, SampleFleet fleet, Random random) {
+	FaultInjector(ChaosSettings settings, RedisTopology redis, RespClient control, SampleFleet fleet,
+			SessionFeeder feeder, WipeArchive archive, Random random) {
 		this.settings = settings;
-		this.server = server;
 		this.redis = redis;
+		this.control = control;
 		this.fleet = fleet;
+		this.feeder = feeder;
+		this.archive = archive;
 		this.random = random;
 	}
 
@@ -56,8 +72,11 @@ final class FaultInjector {
 			case KILL -> kill(round, victim);
 			case PAUSE_INSTANCE -> pauseInstance(round, victim);
 			case GRACEFUL_STOP -> gracefulStop(round, victim);
-			case PAUSE_REDIS -> pauseRedis(round);
+			case PAUSE_REDIS -> pauseRedis(kind, round, this.settings.redisPause());
+			case LONG_PAUSE_REDIS -> pauseRedis(kind, round, this.settings.redisLongPause());
 			case RESTART_REDIS -> restartRedis(round);
+			case WIPE_REDIS -> wipeRedis(round);
+			case SENTINEL_FAILOVER -> failOver(round);
 			case MALFORMED_BURST -> malformedBurst(round);
 		};
 	}
@@ -70,7 +89,7 @@ final class FaultInjector {
 		logger.info("[{}] killed {} holding {} session(s)", round, victim, held.size());
 		this.fleet.launch(victim.consumerId());
 		return new InjectedFault(FaultKind.KILL, round, victim.consumerId(), start, end, held, List.of(), null,
-				List.of());
+				List.of(), null, null);
 	}
 
 	private InjectedFault pauseInstance(String round, SampleInstance victim) {
@@ -88,7 +107,7 @@ final class FaultInjector {
 		long end = System.currentTimeMillis();
 		logger.info("[{}] continued {} (SIGCONT)", round, victim);
 		return new InjectedFault(FaultKind.PAUSE_INSTANCE, round, victim.consumerId(), start, end, held, List.of(), null,
-				List.of());
+				List.of(), null, null);
 	}
 
 	private InjectedFault gracefulStop(String round, SampleInstance victim) {
@@ -105,39 +124,145 @@ final class FaultInjector {
 		logger.info("[{}] {} exited after {} ms; handoff: {}", round, victim, end - start, handoff);
 		this.fleet.launch(victim.consumerId());
 		return new InjectedFault(FaultKind.GRACEFUL_STOP, round, victim.consumerId(), start, end, held, List.of(),
-				handoff, List.of());
+				handoff, List.of(), null, null);
 	}
 
-	private InjectedFault pauseRedis(String round) {
+	private InjectedFault pauseRedis(FaultKind kind, String round, Duration pause) {
+		RedisServer server = this.redis.server();
 		Map<String, InjectedFault.HeldLease> held = leases(null);
 		List<String> bystanders = serving();
+		HealthWatch watch = HealthWatch.start(this.fleet, bystanders);
 		long start = System.currentTimeMillis();
-		this.server.pause();
-		logger.info("[{}] stopped Redis (SIGSTOP) for {} ms; {} lease(s) at stake", round,
-				this.settings.redisPause().toMillis(), held.size());
+		server.pause();
+		logger.info("[{}] stopped Redis (SIGSTOP) for {} ms; {} lease(s) at stake", round, pause.toMillis(), held.size());
 		try {
-			SampleInstance.sleep(this.settings.redisPause().toMillis());
+			SampleInstance.sleep(pause.toMillis());
 		}
 		finally {
-			this.server.resume();
+			server.resume();
 		}
 		long end = System.currentTimeMillis();
 		logger.info("[{}] continued Redis (SIGCONT)", round);
-		return new InjectedFault(FaultKind.PAUSE_REDIS, round, null, start, end, held, List.of(), null, bystanders);
+		HealthWatch health = recovery(watch, end);
+		return new InjectedFault(kind, round, null, start, end, held, List.of(), null, bystanders, health, null);
 	}
 
 	private InjectedFault restartRedis(String round) {
+		RedisServer server = this.redis.server();
 		Map<String, InjectedFault.HeldLease> held = leases(null);
 		List<String> bystanders = serving();
+		HealthWatch watch = HealthWatch.start(this.fleet, bystanders);
 		long start = System.currentTimeMillis();
-		this.server.stop();
+		server.stop();
 		logger.info("[{}] stopped Redis (SIGTERM); down for {} ms; {} lease(s) at stake", round,
 				this.settings.redisDowntime().toMillis(), held.size());
 		SampleInstance.sleep(this.settings.redisDowntime().toMillis());
-		this.server.start();
+		server.start();
 		long end = System.currentTimeMillis();
-		logger.info("[{}] started Redis again on port {} from its append-only file", round, this.server.port());
-		return new InjectedFault(FaultKind.RESTART_REDIS, round, null, start, end, held, List.of(), null, bystanders);
+		logger.info("[{}] started Redis again on port {} from its append-only file", round, server.port());
+		HealthWatch health = recovery(watch, end);
+		return new InjectedFault(FaultKind.RESTART_REDIS, round, null, start, end, held, List.of(), null, bystanders,
+				health, null);
+	}
+
+	/**
+	 * SIGKILL, and the server starts again with nothing, as a Redis without persistence does after a crash. The
+	 * feeder is paused meanwhile, so that no session is half written: every session was submitted before the archive
+	 * was read (finished ones are verified from it, the others are wiped) or after the restart (verified from Redis).
+	 * The run's Redis has the append-only file on, so the files are deleted while it is down. When the server's
+	 * directory is not on this machine (a Docker backend), {@code FLUSHALL} just before the kill empties it instead.
+	 */
+	private InjectedFault wipeRedis(String round) {
+		RedisServer server = this.redis.server();
+		Map<String, InjectedFault.HeldLease> held = leases(null);
+		List<String> bystanders = serving();
+		Path directory = localDirectory();
+		HealthWatch watch = HealthWatch.start(this.fleet, bystanders);
+		long[] times = new long[2];
+		this.feeder.whilePaused(() -> {
+			this.archive.snapshot(this.control, this.feeder.sessions());
+			if (directory == null) {
+				logger.warn("[{}] the Redis directory is not on this machine: FLUSHALL, then SIGKILL", round);
+				this.control.call("FLUSHALL");
+			}
+			times[0] = System.currentTimeMillis();
+			this.archive.wiped(times[0]);
+			server.kill();
+			if (directory != null) {
+				deleteAppendOnlyFiles(directory);
+			}
+			logger.info("[{}] killed Redis (SIGKILL) and deleted its data; down for {} ms; {} lease(s) at stake", round,
+					this.settings.redisDowntime().toMillis(), held.size());
+			SampleInstance.sleep(this.settings.redisDowntime().toMillis());
+			server.start();
+			times[1] = System.currentTimeMillis();
+		});
+		logger.info("[{}] started Redis again on port {}, empty", round, server.port());
+		HealthWatch health = recovery(watch, times[1]);
+		return new InjectedFault(FaultKind.WIPE_REDIS, round, null, times[0], times[1], held, List.of(), null,
+				bystanders, health, null);
+	}
+
+	private InjectedFault failOver(String round) {
+		Map<String, InjectedFault.HeldLease> held = leases(null);
+		List<String> bystanders = serving();
+		HealthWatch watch = HealthWatch.start(this.fleet, bystanders);
+		RedisTopology.Failover failover = this.redis.failOver();
+		logger.info("[{}] killed the master {} (SIGKILL); the Sentinels promoted {} after {} ms; {} lease(s) at stake",
+				round, failover.oldMaster(), failover.newMaster(), failover.promotedMillis() - failover.killedMillis(),
+				held.size());
+		HealthWatch health = recovery(watch, failover.promotedMillis());
+		return new InjectedFault(FaultKind.SENTINEL_FAILOVER, round, null, failover.killedMillis(),
+				failover.promotedMillis(), held, List.of(), null, bystanders, health,
+				failover.oldMaster() + " -> " + failover.newMaster());
+	}
+
+	/** Lets the watch go on in the background until every instance is UP again (or the bound passes). */
+	private static HealthWatch recovery(HealthWatch watch, long end) {
+		watch.faultEnded(end, HEALTH_RECOVERY_MILLIS);
+		return watch;
+	}
+
+	/**
+	 * The server's directory ({@code CONFIG GET dir}) when it is a directory of this machine that the test support
+	 * created for it (a temporary {@code stream-lease-redis-*}), else null: nothing else is ever deleted.
+	 */
+	private Path localDirectory() {
+		List<?> reply = (List<?>) this.control.call("CONFIG", "GET", "dir");
+		if (reply.size() < 2) {
+			return null;
+		}
+		Path directory = Path.of(String.valueOf(reply.get(1)));
+		Path temp = Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath().normalize();
+		try {
+			if (Files.isDirectory(directory) && directory.toRealPath().startsWith(temp.toRealPath())
+					&& directory.getFileName().toString().startsWith("stream-lease-redis-")) {
+				return directory;
+			}
+		}
+		catch (IOException ex) {
+			logger.warn("Could not resolve the Redis directory {}: {}", directory, ex.toString());
+		}
+		return null;
+	}
+
+	/** Deletes the append-only files (Redis 7: {@code appendonlydir/}; 6.2: {@code appendonly.aof}) and any RDB. */
+	private static void deleteAppendOnlyFiles(Path directory) {
+		try (Stream<Path> files = Files.list(directory)) {
+			for (Path file : files.toList()) {
+				String name = file.getFileName().toString();
+				if (name.startsWith("appendonly") || name.endsWith(".rdb")) {
+					try (Stream<Path> tree = Files.walk(file)) {
+						for (Path path : tree.sorted(Comparator.reverseOrder()).toList()) {
+							Files.delete(path);
+						}
+					}
+				}
+			}
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException("Could not delete the data of Redis in " + directory, ex);
+		}
 	}
 
 	/**
@@ -184,8 +309,12 @@ final class FaultInjector {
 			boolean retried = false;
 			while (true) {
 				try {
-					this.redis.call(command.toArray(String[]::new));
-					break;
+					this.control.call(command.toArray(String[]::new));
+					// on a replicated Redis, make it durable as the feeder does; written again if the master failed
+					if (!this.redis.replicated() || this.control.waitForReplica()) {
+						break;
+					}
+					retried = true;
 				}
 				catch (RuntimeException ex) {
 					if (!RespClient.isTransient(ex)) {
@@ -195,11 +324,11 @@ final class FaultInjector {
 					SampleInstance.sleep(200);
 				}
 			}
-			written.add(new InjectedFault.MalformedEntry(marker, reason, retried));
+			written.add(new InjectedFault.MalformedEntry(marker, reason, retried, System.currentTimeMillis()));
 		}
 		logger.info("[{}] wrote {} malformed LBS entries", round, written.size());
 		return new InjectedFault(FaultKind.MALFORMED_BURST, round, null, start, System.currentTimeMillis(), Map.of(),
-				written, null, List.of());
+				written, null, List.of(), null, null);
 	}
 
 	private List<String> serving() {
@@ -207,7 +336,8 @@ final class FaultInjector {
 	}
 
 	/**
-	 * The leases in Redis now (from the lease index and the lease keys), of one consumer or of all (null).
+	 * The leases in Redis now (ownership records whose session is the current session of its consumer), of one
+	 * consumer or of all (null).
 	 */
 	Map<String, InjectedFault.HeldLease> leases(String consumer) {
 		// Redis may be down for a fault of the same round: wait for it
@@ -225,32 +355,34 @@ final class FaultInjector {
 	}
 
 	private Map<String, InjectedFault.HeldLease> readLeases(String consumer) {
-		List<?> streams = (List<?>) this.redis.call("ZRANGE", ChaosSettings.LEASE_INDEX, "0", "-1");
-		Map<String, InjectedFault.HeldLease> held = new LinkedHashMap<>();
-		if (streams.isEmpty()) {
-			return held;
-		}
-		List<String[]> gets = new ArrayList<>();
-		for (Object stream : streams) {
-			gets.add(new String[] { "GET", ChaosSettings.leaseKey(stream.toString()) });
-		}
-		List<Object> values = this.redis.pipeline(gets);
-		for (int i = 0; i < streams.size(); i++) {
-			if (!(values.get(i) instanceof String value)) {
-				continue;
+		List<Object> replies = this.control.pipeline(List.of(new String[] { "HGETALL", ChaosSettings.OWNERS },
+				new String[] { "HGETALL", ChaosSettings.SESSION_CONSUMERS }, new String[] { "HGETALL", ChaosSettings.SESSIONS }));
+		for (Object reply : replies) {
+			if (reply instanceof RuntimeException error) {
+				throw error;
 			}
-			// <token>:<instance nonce>:<consumer>
+		}
+		Map<String, String> owners = RespClient.fields((List<?>) replies.get(0));
+		Map<String, String> consumerOfSession = RespClient.fields((List<?>) replies.get(1));
+		Map<String, String> currentSession = RespClient.fields((List<?>) replies.get(2));
+		Map<String, InjectedFault.HeldLease> held = new LinkedHashMap<>();
+		owners.forEach((stream, value) -> {
+			// <token>:<session id>:<LBS entry id>
 			int first = value.indexOf(':');
 			int second = value.indexOf(':', first + 1);
 			if (first < 0 || second < 0) {
-				continue;
+				return;
 			}
-			String owner = value.substring(second + 1);
+			String session = value.substring(first + 1, second);
+			String owner = consumerOfSession.get(session);
+			if (owner == null || !session.equals(currentSession.get(owner))) {
+				// the session ended or was replaced: the record is not a live lease
+				return;
+			}
 			if (consumer == null || consumer.equals(owner)) {
-				String stream = streams.get(i).toString();
 				held.put(stream, new InjectedFault.HeldLease(stream, Long.parseLong(value.substring(0, first)), owner));
 			}
-		}
+		});
 		return held;
 	}
 

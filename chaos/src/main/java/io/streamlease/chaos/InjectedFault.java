@@ -18,10 +18,13 @@ import java.util.Map;
  * log), else null
  * @param bystanders for a Redis fault, the consumer ids serving when it began: each must act again afterwards
  * (its engine reconnected by itself)
+ * @param health for a Redis fault, the watch of the bystanders' health through it (what it said during the fault,
+ * when it was UP again), else null
+ * @param detail what else happened, for the report (the failover's old and new master), or null
  */
 record InjectedFault(FaultKind kind, String round, String victim, long startMillis, long endMillis,
 		Map<String, HeldLease> held, List<MalformedEntry> malformed, SampleInstance.Handoff handoff,
-		List<String> bystanders) {
+		List<String> bystanders, HealthWatch health, String detail) {
 
 	/**
 	 * A lease in Redis at the time of a fault.
@@ -35,8 +38,9 @@ record InjectedFault(FaultKind kind, String round, String victim, long startMill
 	 * @param marker the value of its {@code chaos-marker} field, unique in the run
 	 * @param reason the dead-letter reason it must get
 	 * @param retried whether its write was retried (so it may have been written twice)
+	 * @param writtenMillis when its write succeeded (a wipe after that deletes it, unless it was dead-lettered first)
 	 */
-	record MalformedEntry(String marker, String reason, boolean retried) {
+	record MalformedEntry(String marker, String reason, boolean retried, long writtenMillis) {
 	}
 
 	String describe() {
@@ -46,6 +50,9 @@ record InjectedFault(FaultKind kind, String round, String victim, long startMill
 		}
 		if (this.kind == FaultKind.MALFORMED_BURST) {
 			what += " (" + this.malformed.size() + " entries)";
+		}
+		if (this.detail != null) {
+			what += " (" + this.detail + ")";
 		}
 		return what;
 	}

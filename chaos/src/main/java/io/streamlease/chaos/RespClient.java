@@ -15,6 +15,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 
 /**
  * A small RESP2 client on one socket, for the harness's own reads and writes: it does not depend on the client
@@ -22,14 +23,21 @@ import java.util.Map;
  * fails on the network closes the socket and throws {@link UncheckedIOException}; the next call reconnects.
  * Replies map to {@link String}, {@link Long}, {@link List} and {@code null}; an error reply throws
  * {@link RedisErrorException} (or, in a pipeline, is returned as one). Thread-safe (calls are serialised).
+ * <p>
+ * The address is looked up on every (re)connection, so a client can follow the master of a Sentinel group: with
+ * {@code requireMaster} it checks {@code ROLE} after connecting and refuses a replica (a transient failure), and an
+ * error reply that says the server is no longer a writable master ({@code READONLY}, {@code MASTERDOWN}) closes the
+ * socket, so that the next call looks the master up again.
  */
 final class RespClient implements AutoCloseable {
 
-	private final String host;
+	private final Supplier<InetSocketAddress> address;
 
-	private final int port;
+	private final boolean requireMaster;
 
 	private final int timeoutMillis;
+
+	private InetSocketAddress connected;
 
 	private Socket socket;
 
@@ -38,8 +46,18 @@ final class RespClient implements AutoCloseable {
 	private OutputStream out;
 
 	RespClient(String host, int port, Duration timeout) {
-		this.host = host;
-		this.port = port;
+		this(() -> new InetSocketAddress(host, port), false, timeout);
+	}
+
+	/**
+	 * @param address where to connect, asked again on every (re)connection; it may throw
+	 * {@link UncheckedIOException} when it cannot tell (no Sentinel answers)
+	 * @param requireMaster whether to refuse a server that is not a master ({@code ROLE})
+	 * @param timeout the connect and read timeout of every call
+	 */
+	RespClient(Supplier<InetSocketAddress> address, boolean requireMaster, Duration timeout) {
+		this.address = address;
+		this.requireMaster = requireMaster;
 		this.timeoutMillis = (int) Math.max(1, timeout.toMillis());
 	}
 
@@ -74,17 +92,32 @@ final class RespClient implements AutoCloseable {
 			for (int i = 0; i < commands.size(); i++) {
 				replies.add(read());
 			}
+			for (Object reply : replies) {
+				if (reply instanceof RedisErrorException error && notMaster(error.getMessage())) {
+					// a demoted master: look the master up again on the next call
+					disconnect();
+					break;
+				}
+			}
 			return replies;
 		}
 		catch (IOException ex) {
+			InetSocketAddress where = this.connected;
 			disconnect();
-			throw new UncheckedIOException("Redis " + this.host + ":" + this.port + " did not answer: " + ex, ex);
+			throw new UncheckedIOException("Redis " + ((where != null) ? where.getHostString() + ":" + where.getPort()
+					: "(not connected)") + " did not answer: " + ex, ex);
 		}
+	}
+
+	private static boolean notMaster(String message) {
+		return message != null && (message.startsWith("READONLY") || message.startsWith("MASTERDOWN")
+				|| message.startsWith("UNBLOCKED"));
 	}
 
 	/**
 	 * Whether a failed call may succeed when tried again: Redis unreachable or not answering, or answering that it
-	 * is still loading its data set after a restart (LOADING) or busy with a script (BUSY).
+	 * is still loading its data set after a restart (LOADING), busy with a script (BUSY), or no longer the master
+	 * during a failover (READONLY, MASTERDOWN, UNBLOCKED).
 	 */
 	static boolean isTransient(RuntimeException ex) {
 		if (ex instanceof UncheckedIOException) {
@@ -92,9 +125,39 @@ final class RespClient implements AutoCloseable {
 		}
 		if (ex instanceof RedisErrorException error) {
 			String message = String.valueOf(error.getMessage());
-			return message.startsWith("LOADING") || message.startsWith("BUSY");
+			return message.startsWith("LOADING") || message.startsWith("BUSY") || notMaster(message);
 		}
 		return false;
+	}
+
+	/**
+	 * Makes the writes made so far on this connection durable across a failover, as a careful producer would: when
+	 * the master has a replica connected, {@code WAIT 1 1000} until one has them (tried three times). Without a
+	 * connected replica there is nothing a failover could promote, and nothing to wait for.
+	 * @return false when the connection failed (the master may have died before its replica had the writes: write
+	 * them again), true otherwise
+	 */
+	boolean waitForReplica() {
+		try {
+			for (int attempt = 1; attempt <= 3; attempt++) {
+				String info = String.valueOf(call("INFO", "replication"));
+				long replicas = info.lines()
+					.filter((line) -> line.startsWith("connected_slaves:"))
+					.mapToLong((line) -> Long.parseLong(line.substring("connected_slaves:".length()).trim()))
+					.findFirst()
+					.orElse(0);
+				if (replicas == 0 || (Long) call("WAIT", "1", "1000") >= 1) {
+					return true;
+				}
+			}
+			return true;
+		}
+		catch (RuntimeException ex) {
+			if (isTransient(ex)) {
+				return false;
+			}
+			throw ex;
+		}
 	}
 
 	/**
@@ -124,19 +187,42 @@ final class RespClient implements AutoCloseable {
 		if (this.socket != null) {
 			return;
 		}
+		InetSocketAddress target;
+		try {
+			target = this.address.get();
+		}
+		catch (UncheckedIOException ex) {
+			throw ex.getCause();
+		}
 		Socket created = new Socket();
 		try {
 			created.setTcpNoDelay(true);
-			created.connect(new InetSocketAddress(this.host, this.port), this.timeoutMillis);
+			created.connect(target, this.timeoutMillis);
 			created.setSoTimeout(this.timeoutMillis);
 			this.in = new BufferedInputStream(created.getInputStream(), 64 * 1024);
 			this.out = created.getOutputStream();
 			this.socket = created;
+			this.connected = target;
+			if (this.requireMaster) {
+				encodeAndSend(new String[] { "ROLE" });
+				Object role = read();
+				if (!(role instanceof List<?> fields) || fields.isEmpty() || !"master".equals(fields.get(0))) {
+					throw new IOException(target + " is not the master (ROLE " + role + ")");
+				}
+			}
 		}
 		catch (IOException ex) {
+			disconnect();
 			created.close();
 			throw ex;
 		}
+	}
+
+	private void encodeAndSend(String[] command) throws IOException {
+		ByteArrayOutputStream buffer = new ByteArrayOutputStream();
+		encode(command, buffer);
+		this.out.write(buffer.toByteArray());
+		this.out.flush();
 	}
 
 	private void disconnect() {
@@ -150,6 +236,7 @@ final class RespClient implements AutoCloseable {
 			this.socket = null;
 			this.in = null;
 			this.out = null;
+			this.connected = null;
 		}
 	}
 

@@ -19,6 +19,9 @@ final class RunReport {
 
 	final long durationMillis;
 
+	/** The Redis of the run, as {@link RedisTopology#describe()} says. */
+	String redis;
+
 	final Map<String, ScenarioStats> scenarios = new LinkedHashMap<>();
 
 	final List<String> violations = new ArrayList<>();
@@ -59,11 +62,19 @@ final class RunReport {
 			total.takeoverMillis.addAll(stats.takeoverMillis);
 			total.afterHandoffMillis.addAll(stats.afterHandoffMillis);
 			total.afterRedisBackMillis.addAll(stats.afterRedisBackMillis);
+			total.actingAgainMillis.addAll(stats.actingAgainMillis);
+			total.healthUpMillis.addAll(stats.healthUpMillis);
+			total.healthWatched += stats.healthWatched;
+			total.healthDownSeen += stats.healthDownSeen;
+			total.sessionsAfterFault += stats.sessionsAfterFault;
+			total.wipedSessions += stats.wipedSessions;
+			total.wipedMalformed += stats.wipedMalformed;
 			total.lostEntries += stats.lostEntries;
 			total.doubleCountedEntries += stats.doubleCountedEntries;
 			total.acceptedWrites += stats.acceptedWrites;
 			total.rejectedStaleWrites += stats.rejectedStaleWrites;
 			total.staleEntries += stats.staleEntries;
+			total.staleOverlapMillis = Math.max(total.staleOverlapMillis, stats.staleOverlapMillis);
 		}
 		return total;
 	}
@@ -79,23 +90,29 @@ final class RunReport {
 		StringBuilder out = new StringBuilder();
 		out.append("### ").append(this.name).append("\n\n");
 		out.append("- ").append(this.settings.instances()).append(" sample-app processes (`-Xmx")
-			.append(this.settings.heap()).append("`), hb-interval ").append(this.settings.hbInterval().toMillis())
-			.append(" ms, shutdown grace ").append(this.settings.gracePeriod().toMillis())
-			.append(" ms, keyspace-notifications `").append(this.settings.keyspaceNotifications())
-			.append("`, `stream-lease.retry.max-retries=-1`, processing delay ")
+			.append(this.settings.heap()).append("`) started at the same moment, hb-interval ")
+			.append(this.settings.hbInterval().toMillis()).append(" ms, shutdown grace ")
+			.append(this.settings.gracePeriod().toMillis()).append(" ms, keyspace-notifications `")
+			.append(this.settings.keyspaceNotifications())
+			.append("`, the starter's defaults otherwise (retries unlimited), processing delay ")
 			.append(this.settings.processingDelay().toMillis()).append(" ms per entry\n");
+		if (this.redis != null) {
+			out.append("- Redis: ").append(this.redis).append('\n');
+		}
 		out.append("- load: ").append(this.settings.sessionsPerSecond()).append(" sessions/s of ")
 			.append(this.settings.minEvents()).append("-").append(this.settings.maxEvents())
 			.append(" events; faults: instance SIGSTOP ").append(this.settings.instancePause().toMillis())
-			.append(" ms, Redis SIGSTOP ").append(this.settings.redisPause().toMillis()).append(" ms, Redis down ")
-			.append(this.settings.redisDowntime().toMillis()).append(" ms per restart, bursts of ")
+			.append(" ms, Redis SIGSTOP ").append(this.settings.redisPause().toMillis()).append(" ms (short) or ")
+			.append(this.settings.redisLongPause().toMillis()).append(" ms (long), Redis down ")
+			.append(this.settings.redisDowntime().toMillis()).append(" ms per restart or wipe, bursts of ")
 			.append(this.settings.malformedBurst()).append(" malformed entries; seed ").append(this.settings.seed())
 			.append("\n");
 		out.append("- duration ").append(Math.round(this.durationMillis / 1000.0)).append(" s; result: **")
 			.append(passed() ? "passed" : "FAILED").append("**\n\n");
-		out.append("| scenario | sessions | entries | faults injected | failovers (to a peer) | fault → takeover ms "
-				+ "(min / median / p99 / max) | lost | double-counted | stale writes rejected | stale entries handled |\n");
-		out.append("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|\n");
+		out.append("| scenario | sessions verified | entries | faults injected | failovers (to a peer) | fault → takeover ms "
+				+ "(min / median / p99 / max) | lost | double-counted | stale writes rejected | stale entries handled "
+				+ "| sessions after the fault | wiped |\n");
+		out.append("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|\n");
 		List<ScenarioStats> rows = new ArrayList<>(this.scenarios.values());
 		rows.add(total());
 		for (ScenarioStats stats : rows) {
@@ -107,7 +124,9 @@ final class RunReport {
 				.append(" | ").append(stats.failovers).append(" (").append(stats.failoversToPeers).append(") | ")
 				.append(stats.takeoverSummary()).append(" | ").append(stats.lostEntries).append(" | ")
 				.append(stats.doubleCountedEntries).append(" | ").append(stats.rejectedStaleWrites).append(" | ")
-				.append(stats.staleEntries).append(" |\n");
+				.append(stats.staleEntries).append(" | ").append(stats.sessionsAfterFault).append(" | ")
+				.append(stats.wipedSessions)
+				.append((stats.wipedMalformed > 0) ? " (+" + stats.wipedMalformed + " malformed)" : "").append(" |\n");
 		}
 		out.append('\n');
 		for (ScenarioStats stats : this.scenarios.values()) {
@@ -118,6 +137,18 @@ final class RunReport {
 			if (!stats.afterRedisBackMillis.isEmpty()) {
 				out.append("- ").append(stats.scenario).append(": Redis answering again → takeover ms (min / median / p99 / max): ")
 					.append(ScenarioStats.summary(stats.afterRedisBackMillis)).append('\n');
+			}
+			if (stats.staleEntries > 0) {
+				out.append("- ").append(stats.scenario).append(": ").append(stats.staleEntries)
+					.append(" stale entries handled, the last one ").append(stats.staleOverlapMillis)
+					.append(" ms after the stream's newer owner first acted (two owners at once that long)\n");
+			}
+			if (stats.healthWatched > 0) {
+				out.append("- ").append(stats.scenario).append(": health DOWN during the fault on ")
+					.append(stats.healthDownSeen).append(" of ").append(stats.healthWatched)
+					.append(" instances; Redis answering again → health UP ms (min / median / p99 / max): ")
+					.append(ScenarioStats.summary(stats.healthUpMillis)).append("; → acting under a new lease ms: ")
+					.append(ScenarioStats.summary(stats.actingAgainMillis)).append('\n');
 			}
 		}
 		for (String note : this.notes) {
@@ -146,10 +177,25 @@ final class RunReport {
 			out.append("- [").append(fault.round()).append("] ").append(fault.describe()).append(" at ")
 				.append(java.time.Instant.ofEpochMilli(fault.startMillis())).append(": ")
 				.append(fault.endMillis() - fault.startMillis()).append(" ms, ").append(fault.held().size())
-				.append(" lease(s) at stake\n");
+				.append(" lease(s) at stake");
+			if (fault.health() != null) {
+				HealthWatch.Recovery health = fault.health().recovery();
+				out.append("; health DOWN on ").append(health.sawDown()).append(", UP again after (ms) ")
+					.append(health.upAfterMillis()).append(", statuses seen ").append(health.statuses())
+					.append(", slowest health answer (ms) ").append(health.slowestAnswerMillis());
+				if (!health.downReason().isEmpty()) {
+					out.append("; first DOWN reason: ").append(abbreviate(health.downReason().values().iterator().next()));
+				}
+			}
+			out.append('\n');
 		}
 		out.append("\n</details>\n");
 		return out.toString();
+	}
+
+	private static String abbreviate(String text) {
+		String line = String.valueOf(text).replace('\n', ' ').replace("|", "\\|");
+		return (line.length() > 200) ? line.substring(0, 200) + "..." : line;
 	}
 
 	private static void appendCapped(StringBuilder out, List<String> lines) {

@@ -22,11 +22,12 @@ final class SampleFleet implements AutoCloseable {
 
 	private static final Logger logger = LoggerFactory.getLogger(SampleFleet.class);
 
-	private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
+	/** Generous: three JVMs starting at once on a shared 2-core machine can take a minute or more. */
+	private static final Duration START_TIMEOUT = Duration.ofSeconds(180);
 
 	private final ChaosSettings settings;
 
-	private final int redisPort;
+	private final List<String> redis;
 
 	private final Path dir;
 
@@ -38,13 +39,16 @@ final class SampleFleet implements AutoCloseable {
 
 	private final List<String> unexpectedExits = new CopyOnWriteArrayList<>();
 
-	SampleFleet(ChaosSettings settings, int redisPort, Path dir) {
+	SampleFleet(ChaosSettings settings, List<String> redis, Path dir) {
 		this.settings = settings;
-		this.redisPort = redisPort;
+		this.redis = List.copyOf(redis);
 		this.dir = dir;
 	}
 
-	/** Starts every instance at once and waits until all have started. */
+	/**
+	 * Starts every instance at the same moment (on a small machine they compete for the CPU while they start, and
+	 * for Redis while they connect) and waits until all have started.
+	 */
 	void start() {
 		for (int i = 1; i <= this.settings.instances(); i++) {
 			launch("chaos-" + i);
@@ -56,7 +60,7 @@ final class SampleFleet implements AutoCloseable {
 	synchronized SampleInstance launch(String consumerId) {
 		SampleInstance previous = this.slots.get(consumerId);
 		int incarnation = (previous != null) ? previous.incarnation() + 1 : 1;
-		SampleInstance instance = SampleInstance.launch(this.settings, this.redisPort, consumerId, incarnation, this.dir);
+		SampleInstance instance = SampleInstance.launch(this.settings, this.redis, consumerId, incarnation, this.dir);
 		this.slots.put(consumerId, instance);
 		this.all.add(instance);
 		logger.info("Launched sample instance {}", instance);
@@ -64,7 +68,8 @@ final class SampleFleet implements AutoCloseable {
 	}
 
 	/**
-	 * Waits until every slot's process has started; one that fails to start is launched again (twice at most).
+	 * Waits until every slot's process has started; one that fails to start is launched again (twice at most), and
+	 * recorded: a start that fails is a violation (the engine must start whatever Redis does).
 	 */
 	void awaitServing() {
 		for (SampleInstance instance : current()) {
@@ -74,6 +79,9 @@ final class SampleFleet implements AutoCloseable {
 			for (int attempt = 1;; attempt++) {
 				try {
 					instance.awaitStarted(START_TIMEOUT);
+					// the first HTTP request initialises Spring MVC and the actuator (seconds on a busy machine): make
+					// it now, so that the health watched through a fault measures the engine, not a cold servlet
+					HealthProbe.check(instance);
 					break;
 				}
 				catch (IllegalStateException ex) {
@@ -81,7 +89,8 @@ final class SampleFleet implements AutoCloseable {
 						throw ex;
 					}
 					logger.warn("{}; launching it again", ex.getMessage());
-					this.failedStarts.add(instance + " (log " + instance.log() + "): " + instance.lastCause());
+					this.failedStarts.add(ex.getMessage().lines().findFirst().orElse("") + " (log " + instance.log() + "; "
+							+ instance.lastCause() + ")");
 					instance.kill();
 					instance = launch(instance.consumerId());
 				}
@@ -122,7 +131,7 @@ final class SampleFleet implements AutoCloseable {
 		return true;
 	}
 
-	/** Instances that failed to start and were launched again. */
+	/** Instances that failed to start and were launched again (each one a violation). */
 	List<String> failedStarts() {
 		return List.copyOf(this.failedStarts);
 	}
@@ -135,6 +144,11 @@ final class SampleFleet implements AutoCloseable {
 	/** Every process started in this run, current or not. */
 	synchronized List<SampleInstance> all() {
 		return new ArrayList<>(this.all);
+	}
+
+	/** The current process of the consumer id, or null. */
+	synchronized SampleInstance current(String consumerId) {
+		return this.slots.get(consumerId);
 	}
 
 	/** A random serving instance, or null when fewer than two serve (a fault needs a survivor). */

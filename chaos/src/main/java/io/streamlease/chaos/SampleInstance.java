@@ -22,6 +22,8 @@ final class SampleInstance {
 
 	private static final Set<Process> LIVE = ConcurrentHashMap.newKeySet();
 
+	private static final Pattern HTTP_PORT = Pattern.compile("Tomcat started on port (\\d+)");
+
 	private static final Pattern HANDOFF = Pattern.compile(
 			"^(\\S+)\\s+INFO .*Stream Lease engine stopped: .*, (\\d+) streams? handed off in (\\d+) ms");
 
@@ -41,6 +43,8 @@ final class SampleInstance {
 
 	private volatile boolean started;
 
+	private volatile Integer httpPort;
+
 	private SampleInstance(String consumerId, int incarnation, Process process, Path log) {
 		this.consumerId = consumerId;
 		this.incarnation = incarnation;
@@ -51,12 +55,13 @@ final class SampleInstance {
 	/**
 	 * Starts the process and returns at once; see {@link #awaitStarted(Duration)}.
 	 */
-	static SampleInstance launch(ChaosSettings settings, int redisPort, String consumerId, int incarnation, Path dir) {
+	static SampleInstance launch(ChaosSettings settings, List<String> redis, String consumerId, int incarnation,
+			Path dir) {
 		String java = ProcessHandle.current().info().command().orElse("java");
 		Path log = dir.resolve(consumerId + "-" + incarnation + ".log");
 		try {
 			Files.createDirectories(dir);
-			Process process = new ProcessBuilder(settings.command(java, redisPort, consumerId)).redirectErrorStream(true)
+			Process process = new ProcessBuilder(settings.command(java, redis, consumerId)).redirectErrorStream(true)
 				.redirectOutput(log.toFile())
 				.start();
 			LIVE.add(process);
@@ -82,6 +87,17 @@ final class SampleInstance {
 
 	Path log() {
 		return this.log;
+	}
+
+	/** The port of its actuator (it runs with {@code server.port=0}), from its log; null until it logged it. */
+	Integer httpPort() {
+		if (this.httpPort == null) {
+			Matcher matcher = HTTP_PORT.matcher(text());
+			if (matcher.find()) {
+				this.httpPort = Integer.valueOf(matcher.group(1));
+			}
+		}
+		return this.httpPort;
 	}
 
 	boolean isAlive() {

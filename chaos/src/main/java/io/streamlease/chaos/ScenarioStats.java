@@ -36,6 +36,26 @@ final class ScenarioStats {
 	/** For Redis faults: from Redis answering again to the takeover. */
 	final List<Long> afterRedisBackMillis = new ArrayList<>();
 
+	/** For Redis faults: from the end of the fault to each instance's first audit record (it acts again). */
+	final List<Long> actingAgainMillis = new ArrayList<>();
+
+	/** For Redis faults: from the end of the fault to each instance's health reporting UP again. */
+	final List<Long> healthUpMillis = new ArrayList<>();
+
+	/** For Redis faults: instances whose health was watched, and how many of them reported DOWN. */
+	int healthWatched;
+
+	int healthDownSeen;
+
+	/** Verified sessions submitted after a fault of the round ended. */
+	long sessionsAfterFault;
+
+	/** Sessions unfinished when a wipe deleted everything: not verified. */
+	int wipedSessions;
+
+	/** Malformed entries deleted by a wipe before they were dead-lettered. */
+	int wipedMalformed;
+
 	long lostEntries;
 
 	long doubleCountedEntries;
@@ -46,6 +66,9 @@ final class ScenarioStats {
 
 	/** Entries a stale owner started to handle after a newer owner had acted (refused later by fencing). */
 	int staleEntries;
+
+	/** The longest time a stale owner went on handling entries after the newer owner's first action. */
+	long staleOverlapMillis;
 
 	ScenarioStats(String scenario) {
 		this.scenario = scenario;

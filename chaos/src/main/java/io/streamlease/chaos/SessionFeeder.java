@@ -21,6 +21,10 @@ import org.slf4j.LoggerFactory;
  * explicit ids ({@code 1-0}, {@code 2-0}, ...), so a retried write whose first attempt did reach Redis is refused
  * and nothing is written twice. A retried announcement may be a duplicate: Stream Lease's duplicate rule covers that
  * (it is counted as {@link #announcementRetries()}).
+ * <p>
+ * On a replicated Redis (a Sentinel group) it waits after each session until a replica has it ({@code WAIT}); when
+ * the master dies first, it writes the session again to the new master. So a failover never loses what the producer
+ * wrote: what it can lose is the engine's own writes, which is what the run tests.
  */
 final class SessionFeeder implements AutoCloseable {
 
@@ -35,6 +39,10 @@ final class SessionFeeder implements AutoCloseable {
 	private final List<Session> sessions = new CopyOnWriteArrayList<>();
 
 	private final AtomicInteger announcementRetries = new AtomicInteger();
+
+	private final AtomicInteger rewrites = new AtomicInteger();
+
+	private final boolean durable;
 
 	private volatile String round = "";
 
@@ -64,9 +72,13 @@ final class SessionFeeder implements AutoCloseable {
 
 	}
 
-	SessionFeeder(RespClient redis, ChaosSettings settings) {
+	/**
+	 * @param durable whether to wait for a replica after each session ({@link RespClient#waitForReplica()})
+	 */
+	SessionFeeder(RespClient redis, ChaosSettings settings, boolean durable) {
 		this.redis = redis;
 		this.settings = settings;
+		this.durable = durable;
 		this.random = new Random(settings.seed());
 	}
 
@@ -95,6 +107,17 @@ final class SessionFeeder implements AutoCloseable {
 		}
 	}
 
+	/**
+	 * Runs the action while no session is being submitted (one in progress is finished first), then goes on as
+	 * before: a wipe of Redis uses it, so that no session is half written when everything is deleted.
+	 */
+	void whilePaused(Runnable action) {
+		synchronized (this) {
+			// the loop holds the lock while it submits
+			action.run();
+		}
+	}
+
 	List<Session> sessions() {
 		return new ArrayList<>(this.sessions);
 	}
@@ -106,6 +129,11 @@ final class SessionFeeder implements AutoCloseable {
 
 	int announcementRetries() {
 		return this.announcementRetries.get();
+	}
+
+	/** Sessions written again because the master died before a replica had them (a replicated Redis only). */
+	int rewrites() {
+		return this.rewrites.get();
 	}
 
 	private void loop() {
@@ -154,9 +182,25 @@ final class SessionFeeder implements AutoCloseable {
 		}
 		writes.add(new String[] { "XADD", stream, (events + 1) + "-0", "type", "end" });
 		String round = this.round;
-		writeDataStream(stream, writes);
 		String announcement = "{\"DataStreamName\":\"" + stream + "\",\"Info\":{\"events\":" + events + ",\"round\":\""
 				+ round.replace("\\", "\\\\").replace("\"", "\\\"") + "\"}}";
+		while (true) {
+			writeDataStream(stream, writes);
+			announce(stream, announcement);
+			if (!this.durable || this.redis.waitForReplica()) {
+				break;
+			}
+			// the master failed before a replica confirmed: write the session again (the data stream's explicit ids
+			// refuse what the new master already has; a second announcement is a duplicate, which the engine's
+			// duplicate rule covers)
+			logger.info("The master failed before a replica had {}; writing it again", stream);
+			this.rewrites.incrementAndGet();
+			this.announcementRetries.incrementAndGet();
+		}
+		this.sessions.add(new Session(stream, round, events, amount, System.currentTimeMillis()));
+	}
+
+	private void announce(String stream, String announcement) {
 		for (int attempt = 1;; attempt++) {
 			try {
 				this.redis.call("XADD", ChaosSettings.LBS, "*", "lbs-input", announcement);
@@ -173,7 +217,6 @@ final class SessionFeeder implements AutoCloseable {
 				retryLater(stream, attempt, ex);
 			}
 		}
-		this.sessions.add(new Session(stream, round, events, amount, System.currentTimeMillis()));
 	}
 
 	private void writeDataStream(String stream, List<String[]> writes) {

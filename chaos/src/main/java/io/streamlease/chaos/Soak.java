@@ -14,8 +14,12 @@ import java.util.stream.Stream;
 /**
  * The long configuration of the chaos harness: sessions submitted without pause while faults of every kind hit the
  * fleet at random intervals, drawn from a seed; at the end everything is drained and verified, and a markdown report
- * is written. With {@code --keyspace both} (the default) the first half runs with keyspace notifications on
- * ({@code auto}) and the second half, on a fresh Redis and fleet, with them off.
+ * is written. With {@code --topology all} (the default) it runs three fleets one after the other, each on a fresh
+ * Redis: a standalone Redis with keyspace notifications on ({@code auto}), the same with them off, and a Sentinel
+ * group (keyspace notifications {@code auto}), each for a third of the duration. The standalone fleets draw from
+ * every instance fault, the malformed burst and the standalone Redis faults (SIGSTOP of 3 x hb and of 30 s, a restart
+ * from the append-only file, a kill without persistence); the Sentinel fleet from the instance faults, the burst and
+ * Sentinel failovers.
  *
  * <pre>
  * ./mvnw -B -pl chaos -am package -DskipTests
@@ -23,9 +27,10 @@ import java.util.stream.Stream;
  * </pre>
  *
  * Options: {@code --duration} (30m), {@code --seed} (42), {@code --instances} (3), {@code --rate} sessions per
- * second (6), {@code --keyspace both|auto|off} (both), {@code --report} (chaos/target/chaos-soak/report.md),
- * {@code --work-dir} (chaos/target/chaos-soak), {@code --jar} (sample-app/target/stream-lease-sample-app-*.jar).
- * Exits with 1 when a violation was found.
+ * second (6), {@code --topology all|standalone|sentinel} (all), {@code --keyspace both|auto|off} (both: for the
+ * standalone fleets), {@code --report} (chaos/target/chaos-soak/report.md), {@code --work-dir}
+ * (chaos/target/chaos-soak), {@code --jar} (sample-app/target/stream-lease-sample-app-*.jar). Exits with 1 when a
+ * violation was found.
  */
 public final class Soak {
 
@@ -42,6 +47,7 @@ public final class Soak {
 		int instances = 3;
 		Double rate = null;
 		String keyspace = "both";
+		String topology = "all";
 		Path report = Path.of("chaos/target/chaos-soak/report.md");
 		Path workDir = Path.of("chaos/target/chaos-soak");
 		Path jar = null;
@@ -53,17 +59,22 @@ public final class Soak {
 				case "--instances" -> instances = Integer.parseInt(value);
 				case "--rate" -> rate = Double.parseDouble(value);
 				case "--keyspace" -> keyspace = value;
+				case "--topology" -> topology = value;
 				case "--report" -> report = Path.of(value);
 				case "--work-dir" -> workDir = Path.of(value);
 				case "--jar" -> jar = Path.of(value);
 				default -> throw new IllegalArgumentException("Unknown option " + args[i] + "; options: --duration 30m "
-						+ "--seed 42 --instances 3 --rate 6 --keyspace both|auto|off --report <file> --work-dir <dir> "
+						+ "--seed 42 --instances 3 --rate 6 --topology all|standalone|sentinel --keyspace both|auto|off "
+						+ "--report <file> --work-dir <dir> "
 						+ "--jar <sample jar>");
 			}
 			i++;
 		}
 		if (!List.of("both", "auto", "off").contains(keyspace)) {
 			throw new IllegalArgumentException("--keyspace must be both, auto or off, not " + keyspace);
+		}
+		if (!List.of("all", "standalone", "sentinel").contains(topology)) {
+			throw new IllegalArgumentException("--topology must be all, standalone or sentinel, not " + topology);
 		}
 		ChaosSettings settings = ChaosSettings.defaults((jar != null) ? jar : findSampleJar(), workDir)
 			.withSeed(seed)
@@ -73,17 +84,29 @@ public final class Soak {
 		}
 		String command = "java -jar chaos/target/stream-lease-chaos.jar " + String.join(" ", args);
 		Instant started = Instant.now();
-		List<RunReport> reports = new ArrayList<>();
-		if (keyspace.equals("both")) {
-			Duration half = duration.dividedBy(2);
-			reports.add(soak("soak, keyspace notifications auto", settings, half, new Random(seed), ""));
-			write(report, markdown(command, started, reports));
-			reports.add(soak("soak, keyspace notifications off", settings.withKeyspaceNotifications("off")
-				.withSeed(seed + 1000), duration.minus(half), new Random(seed + 1000), " [keyspace off]"));
+		List<Phase> phases = new ArrayList<>();
+		if (!topology.equals("sentinel")) {
+			if (!keyspace.equals("off")) {
+				phases.add(new Phase("soak, keyspace notifications auto", settings, seed, ""));
+			}
+			if (!keyspace.equals("auto")) {
+				phases.add(new Phase("soak, keyspace notifications off", settings.withKeyspaceNotifications("off")
+					.withSeed(seed + 1000), seed + 1000, " [keyspace off]"));
+			}
 		}
-		else {
-			reports.add(soak("soak, keyspace notifications " + keyspace, settings.withKeyspaceNotifications(keyspace),
-					duration, new Random(seed), keyspace.equals("off") ? " [keyspace off]" : ""));
+		if (!topology.equals("standalone")) {
+			phases.add(new Phase("soak, Sentinel group, keyspace notifications auto",
+					settings.withTopology(ChaosSettings.Topology.SENTINEL).withSeed(seed + 2000), seed + 2000,
+					" [Sentinel]"));
+		}
+		List<RunReport> reports = new ArrayList<>();
+		Duration left = duration;
+		for (int i = 0; i < phases.size(); i++) {
+			Phase phase = phases.get(i);
+			Duration share = left.dividedBy(phases.size() - i);
+			left = left.minus(share);
+			reports.add(soak(phase.name(), phase.settings(), share, new Random(phase.seed()), phase.suffix()));
+			write(report, markdown(command, started, reports));
 		}
 		String markdown = markdown(command, started, reports);
 		write(report, markdown);
@@ -93,11 +116,17 @@ public final class Soak {
 	}
 
 	/**
+	 * One fleet of the soak: its name, its settings, the seed of its random choices and the suffix of its labels.
+	 */
+	private record Phase(String name, ChaosSettings settings, long seed, String suffix) {
+	}
+
+	/**
 	 * One fleet for the given time: back-to-back rounds of random length, each with one random fault (sometimes
 	 * two at once) at a random moment, sessions submitted throughout; then drained and verified.
 	 */
 	static RunReport soak(String name, ChaosSettings settings, Duration duration, Random random, String suffix) {
-		FaultKind[] kinds = FaultKind.values();
+		List<FaultKind> kinds = FaultKind.mixFor(settings.topology());
 		try (ChaosRun run = ChaosRun.start(name, settings)) {
 			long end = System.nanoTime() + duration.toNanos();
 			while (end - System.nanoTime() > MIN_ROUND.toNanos() && !run.feederFailed()) {
@@ -106,9 +135,9 @@ public final class Soak {
 				long faultAt = Duration.ofSeconds(4).toNanos()
 						+ (long) (random.nextDouble() * (length - Duration.ofSeconds(12).toNanos()));
 				List<FaultKind> faults = new ArrayList<>();
-				faults.add(kinds[random.nextInt(kinds.length)]);
+				faults.add(kinds.get(random.nextInt(kinds.size())));
 				if (random.nextDouble() < 0.25) {
-					FaultKind second = kinds[random.nextInt(kinds.length)];
+					FaultKind second = kinds.get(random.nextInt(kinds.size()));
 					if (second != faults.get(0) && !(second.redisFault() && faults.get(0).redisFault())) {
 						faults.add(second);
 					}
