@@ -49,6 +49,9 @@ final class Lease implements LeasedStream {
 
 	private volatile Checkpoint checkpoint;
 
+	/** Set when finishing failed and the engine retries it: the stream is not handed off meanwhile. */
+	volatile boolean finishing;
+
 	Lease(StreamLeaseClient client, String name, String lbsEntryId, Map<String, Object> info, long fencingToken,
 			boolean recovered, Checkpoint checkpoint, Session session) {
 		this.client = client;

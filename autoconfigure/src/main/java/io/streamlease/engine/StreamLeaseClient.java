@@ -422,6 +422,47 @@ public final class StreamLeaseClient implements AutoCloseable {
 	}
 
 	/**
+	 * Hands one held stream off to peers without finishing it (its entry stays pending, its checkpoint stays): for
+	 * a run that ended without finishing (for example its last checkpoint failed), so that a peer, or this
+	 * consumer, resumes it from its checkpoint instead of the stream staying owned by a consumer that no longer
+	 * processes it. Retried in the background while Redis does not answer (if the session lapses meanwhile, the
+	 * stream is claimable anyway). Nothing happens when the stream is not held, or when finishing it is being
+	 * retried.
+	 */
+	public void handOff(LeasedStream stream) {
+		Lease lease = this.held.get(stream.name());
+		if (lease == null || lease != stream || lease.finishing || !lease.end(Lease.State.HANDED_OFF)) {
+			return;
+		}
+		this.held.remove(lease);
+		releaseOnServer(lease, 0);
+	}
+
+	private void releaseOnServer(Lease lease, int attempt) {
+		String sessionId = this.session.id();
+		if (sessionId == null || !sessionId.equals(lease.record().sessionId())) {
+			return;
+		}
+		try {
+			if (this.store.handoffStreams(sessionId, List.of(lease.name()), List.of(lease.record())) > 0) {
+				this.handedOff.increment();
+				this.metrics.handedOff(1);
+			}
+		}
+		catch (RuntimeException ex) {
+			if (this.running && redisFailed("handing off stream '" + lease.name() + "'", ex) && this.scheduler != null
+					&& !this.scheduler.isShutdown()) {
+				Duration delay = this.settings.retry().delay(attempt + 1);
+				if (delay.compareTo(this.settings.hbInterval().dividedBy(2)) > 0) {
+					delay = this.settings.hbInterval().dividedBy(2);
+				}
+				this.scheduler.schedule(() -> releaseOnServer(lease, attempt + 1), Math.max(1, delay.toMillis()),
+						TimeUnit.MILLISECONDS);
+			}
+		}
+	}
+
+	/**
 	 * Finishes every held stream (the Done of redis-stream-client-go), then closes the engine.
 	 */
 	public void done() {
@@ -881,7 +922,53 @@ public final class StreamLeaseClient implements AutoCloseable {
 	 */
 	void finish(Lease lease) {
 		lease.ensureOwned("finish");
-		LeaseStore.Finish reply = this.store.finish(lease.name(), lease.record(), this.settings.checkpointRetention());
+		LeaseStore.Finish reply;
+		try {
+			reply = this.store.finish(lease.name(), lease.record(), this.settings.checkpointRetention());
+		}
+		catch (RuntimeException ex) {
+			if (RedisFault.of(ex).fatal() || !this.running) {
+				throw ex;
+			}
+			// the stream stays held (its session keeps it): finishing is retried until it succeeds or the stream is
+			// lost, so that it can never stay owned, unfinished, by a consumer that moved on
+			lease.finishing = true;
+			retryFinish(lease, 1);
+			throw new RedisCallException("Could not finish stream '" + lease.name() + "' now (" + ex.getMessage()
+					+ "); consumer '" + id() + "' keeps it and finishes it as soon as Redis answers", ex);
+		}
+		completeFinish(lease, reply);
+	}
+
+	private void retryFinish(Lease lease, int attempt) {
+		if (this.scheduler == null || this.scheduler.isShutdown()) {
+			return;
+		}
+		Duration delay = this.settings.retry().delay(attempt);
+		if (delay.compareTo(this.settings.hbInterval().dividedBy(2)) > 0) {
+			delay = this.settings.hbInterval().dividedBy(2);
+		}
+		this.scheduler.schedule(() -> {
+			if (lease.state() != Lease.State.HELD || !this.running) {
+				return;
+			}
+			try {
+				completeFinish(lease, this.store.finish(lease.name(), lease.record(), this.settings.checkpointRetention()));
+				logger.info("Finished stream '{}' of service '{}' after {} retries", lease.name(),
+						this.settings.serviceName(), attempt);
+			}
+			catch (LeaseLostException ex) {
+				logger.debug("Stream '{}' was lost before it could be finished", lease.name());
+			}
+			catch (RuntimeException ex) {
+				if (redisFailed("finishing stream '" + lease.name() + "' (retry " + attempt + ")", ex)) {
+					retryFinish(lease, attempt + 1);
+				}
+			}
+		}, Math.max(1, delay.toMillis()), TimeUnit.MILLISECONDS);
+	}
+
+	private void completeFinish(Lease lease, LeaseStore.Finish reply) {
 		if (reply.status() == LeaseStore.FinishStatus.NOT_OWNER) {
 			disown(lease, "finishing found the stream " + describeHolder(reply.detail()));
 			throw lease.lost("finish", reply.detail());

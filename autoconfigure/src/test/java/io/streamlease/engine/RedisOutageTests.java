@@ -126,6 +126,43 @@ class RedisOutageTests extends EngineTestSupport {
 	}
 
 	@Test
+	void aFinishThatFailsWhileRedisIsFrozenIsRetriedUntilTheStreamIsFinished() {
+		Running consumer = start("finisher", (settings) -> settings.hbInterval(Duration.ofSeconds(10)));
+		producer().submit("to-finish", Map.of());
+		await().atMost(5, TimeUnit.SECONDS).until(() -> consumer.added.containsKey("to-finish"));
+		redis.pause();
+		try {
+			assertThatExceptionOfType(RedisCallException.class)
+				.isThrownBy(() -> consumer.client.doneStream("to-finish"))
+				.withMessageContaining("finishes it as soon as Redis answers");
+			assertThat(consumer.owned()).as("kept while the finish is retried").containsExactly("to-finish");
+		}
+		finally {
+			redis.resume();
+		}
+		await().atMost(HB.multipliedBy(5)).untilAsserted(() -> {
+			assertThat(redis.command("XLEN", keys().lbs())).isEqualTo(0L);
+			assertThat(consumer.owned()).isEmpty();
+		});
+		assertThat(consumer.client.counters().completed()).isEqualTo(1);
+	}
+
+	@Test
+	void aStreamHandedOffAloneIsTakenOverByAPeerFromItsCheckpoint() {
+		Running first = start("first");
+		producer().submit("moving", Map.of());
+		await().atMost(5, TimeUnit.SECONDS).until(() -> first.added.containsKey("moving"));
+		first.added.get("moving").checkpoint("1-1", Map.of("k", "v"));
+		Running second = start("second");
+		first.client.handOff(first.added.get("moving"));
+		assertThat(first.owned()).isEmpty();
+		await().atMost(HB.multipliedBy(2)).until(() -> second.added.containsKey("moving"));
+		assertThat(second.added.get("moving").recovered()).isTrue();
+		assertThat(second.added.get("moving").checkpoint().state()).containsEntry("k", "v");
+		assertThat(redis.command("HLEN", keys().released())).isEqualTo(0L);
+	}
+
+	@Test
 	void entriesAnnouncedBeforeTheFirstConsumerStartedAreProcessed() {
 		producer().submit("early-bird", Map.of());
 		Running consumer = start("late-starter");
