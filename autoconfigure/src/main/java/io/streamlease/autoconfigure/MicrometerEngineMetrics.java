@@ -165,7 +165,7 @@ final class MicrometerEngineMetrics implements EngineMetrics {
 	}
 
 	@Override
-	public void keyspaceNotification(String stream) {
+	public void keyspaceNotification(String consumer) {
 		this.expired.increment();
 	}
 

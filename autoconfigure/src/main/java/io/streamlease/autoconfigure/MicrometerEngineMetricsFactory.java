@@ -1,8 +1,11 @@
 package io.streamlease.autoconfigure;
 
+import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 import io.micrometer.core.instrument.Gauge;
@@ -10,6 +13,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.streamlease.engine.EngineMetrics;
 import io.streamlease.engine.StreamLeaseClient;
 import io.streamlease.listener.EngineMetricsFactory;
+import io.streamlease.listener.StreamLeaseContainer;
 
 /**
  * Creates a {@link MicrometerEngineMetrics} per service and registers the service's gauges once. The gauges read
@@ -22,8 +26,18 @@ final class MicrometerEngineMetricsFactory implements EngineMetricsFactory {
 
 	private final Map<String, AtomicReference<Supplier<StreamLeaseClient>>> engines = new ConcurrentHashMap<>();
 
+	private final Function<String, StreamLeaseContainer> containers;
+
 	MicrometerEngineMetricsFactory(MeterRegistry registry) {
+		this(registry, (service) -> null);
+	}
+
+	/**
+	 * @param containers the container of a service, or null (for the entry reader's gauges)
+	 */
+	MicrometerEngineMetricsFactory(MeterRegistry registry, Function<String, StreamLeaseContainer> containers) {
 		this.registry = registry;
+		this.containers = containers;
 	}
 
 	@Override
@@ -46,6 +60,29 @@ final class MicrometerEngineMetricsFactory implements EngineMetricsFactory {
 			return (client != null) ? client.lbsPending() : Double.NaN;
 		})
 			.description("LBS entries pending in the consumer group at the last sweep")
+			.tag(StreamLeaseMeters.SERVICE, service)
+			.register(this.registry);
+		Gauge.builder(StreamLeaseMeters.RENEWAL_AGE, engine, (reference) -> {
+			StreamLeaseClient client = current(reference);
+			Instant last = (client != null) ? client.lastRenewal() : null;
+			return (last != null) ? Duration.between(last, Instant.now()).toNanos() / 1e9 : Double.NaN;
+		})
+			.description("Seconds since the last confirmed renewal tick")
+			.tag(StreamLeaseMeters.SERVICE, service)
+			.baseUnit("seconds")
+			.register(this.registry);
+		Gauge.builder(StreamLeaseMeters.ENTRY_READS_ACTIVE, this.containers, (lookup) -> {
+			StreamLeaseContainer container = lookup.apply(service);
+			return (container != null) ? container.entryReadsInFlight() : 0;
+		})
+			.description("XREAD commands of the entry reader in flight")
+			.tag(StreamLeaseMeters.SERVICE, service)
+			.register(this.registry);
+		Gauge.builder(StreamLeaseMeters.ENTRY_CHECKPOINTS_ACTIVE, this.containers, (lookup) -> {
+			StreamLeaseContainer container = lookup.apply(service);
+			return (container != null) ? container.entryCheckpointsInFlight() : 0;
+		})
+			.description("Checkpoint and finishing calls of entry-level handlers in flight")
 			.tag(StreamLeaseMeters.SERVICE, service)
 			.register(this.registry);
 		return engine;

@@ -6,7 +6,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 import org.redisson.config.BaseConfig;
+import org.redisson.config.BaseMasterSlaveServersConfig;
 import org.redisson.config.Config;
+import org.redisson.config.ReadMode;
 import org.redisson.config.SentinelServersConfig;
 import org.springframework.boot.ssl.SslBundle;
 import org.springframework.util.StringUtils;
@@ -36,6 +38,46 @@ record RedisConnection(List<String> nodes, Mode mode, String sentinelMaster, Str
 	enum Mode {
 
 		STANDALONE, CLUSTER, SENTINEL
+
+	}
+
+	/**
+	 * What a client built by the starter is for; each gets its own connection pool (per node).
+	 */
+	enum Role {
+
+		/** The engines' client: renewals and the other lease scripts, the LBS reader, fenced writes. */
+		LEASE("lease", 8, 64),
+
+		/** Data traffic: the entry reader's XREADs and notifications, the producer template. */
+		DATA("data", 4, 64);
+
+		private final String tag;
+
+		private final int minimumIdle;
+
+		private final int poolSize;
+
+		Role(String tag, int minimumIdle, int poolSize) {
+			this.tag = tag;
+			this.minimumIdle = minimumIdle;
+			this.poolSize = poolSize;
+		}
+
+		/** The value of the meters' {@code client} tag. */
+		String tag() {
+			return this.tag;
+		}
+
+		/** Connections kept open per node. */
+		int minimumIdle() {
+			return this.minimumIdle;
+		}
+
+		/** Connections at most per node. */
+		int poolSize() {
+			return this.poolSize;
+		}
 
 	}
 
@@ -118,6 +160,16 @@ record RedisConnection(List<String> nodes, Mode mode, String sentinelMaster, Str
 	 * engine retries with its own back-off, and a script must not run twice because its reply was late).
 	 */
 	Config toRedissonConfig(Duration hbInterval) {
+		return toRedissonConfig(hbInterval, Role.LEASE);
+	}
+
+	/**
+	 * A Redisson configuration for this connection and role: as {@link #toRedissonConfig(Duration)}, with the
+	 * role's connection pool ({@link Role#minimumIdle()} to {@link Role#poolSize()} connections per node); a
+	 * configured client name is the lease client's, and the data client's with {@code -data} appended, so that
+	 * {@code CLIENT LIST} tells them apart.
+	 */
+	Config toRedissonConfig(Duration hbInterval, Role role) {
 		Config config = new Config();
 		config.setLazyInitialization(true);
 		int timeout = (int) ((this.timeout != null) ? this.timeout : defaultTimeout(hbInterval)).toMillis();
@@ -137,8 +189,20 @@ record RedisConnection(List<String> nodes, Mode mode, String sentinelMaster, Str
 				}
 				yield sentinel;
 			}
-			case STANDALONE -> config.useSingleServer().setAddress(addresses()[0]).setDatabase(this.database);
+			case STANDALONE -> config.useSingleServer()
+				.setAddress(addresses()[0])
+				.setDatabase(this.database)
+				.setConnectionMinimumIdleSize(role.minimumIdle())
+				.setConnectionPoolSize(role.poolSize());
 		};
+		if (base instanceof BaseMasterSlaveServersConfig<?> masterSlave) {
+			// reads from the master: a replica's lag would hide an entry whose xadd event already arrived
+			masterSlave.setReadMode(ReadMode.MASTER)
+				.setMasterConnectionMinimumIdleSize(role.minimumIdle())
+				.setMasterConnectionPoolSize(role.poolSize())
+				.setSlaveConnectionMinimumIdleSize(role.minimumIdle())
+				.setSlaveConnectionPoolSize(role.poolSize());
+		}
 		base.setTimeout(timeout).setRetryAttempts(0);
 		if (this.connectTimeout != null) {
 			base.setConnectTimeout((int) this.connectTimeout.toMillis());
@@ -150,7 +214,7 @@ record RedisConnection(List<String> nodes, Mode mode, String sentinelMaster, Str
 			config.setPassword(this.password);
 		}
 		if (StringUtils.hasText(this.clientName)) {
-			base.setClientName(this.clientName);
+			base.setClientName(this.clientName + ((role == Role.LEASE) ? "" : "-" + role.tag()));
 		}
 		if (this.sslBundle != null) {
 			if (this.sslBundle.getManagers().getTrustManagerFactory() != null) {

@@ -30,9 +30,10 @@ import org.springframework.messaging.handler.annotation.support.MessageHandlerMe
 import org.springframework.util.ClassUtils;
 
 /**
- * Auto-configuration of Stream Lease: the engine's Redisson client (the application's own, or one built from
- * Spring Boot's standard Redis settings and kept to Stream Lease; the application's {@code RedisConnectionFactory}
- * and {@code RedissonClient} beans are left alone), the @StreamHandler registry and the producer template.
+ * Auto-configuration of Stream Lease: its Redisson clients (the application's own, or two built from Spring Boot's
+ * standard Redis settings and kept to Stream Lease, one for lease traffic and one for data traffic, see
+ * {@link StreamLeaseRedis}; the application's {@code RedisConnectionFactory} and {@code RedissonClient} beans are
+ * left alone), the @StreamHandler registry and the producer template.
  */
 @AutoConfiguration(afterName = { "org.springframework.boot.data.redis.autoconfigure.DataRedisAutoConfiguration",
 		"org.redisson.spring.starter.RedissonAutoConfigurationV2", "org.redisson.spring.starter.RedissonAutoConfiguration" })
@@ -65,14 +66,24 @@ public final class StreamLeaseAutoConfiguration {
 	@ConditionalOnMissingBean
 	StreamLeaseEngineFactory streamLeaseEngineFactory(StreamLeaseRedis redis, StreamLeasePropertiesMapper mapper,
 			ObjectProvider<EngineMetricsFactory> metrics) {
-		RedissonClient redisson = redis.getClient();
-		return (service) -> {
-			EngineMetricsFactory metricsFactory = metrics.getIfAvailable();
-			AtomicReference<StreamLeaseClient> engine = new AtomicReference<>();
-			EngineMetrics listener = (metricsFactory != null) ? metricsFactory.create(service, engine::get)
-					: EngineMetrics.NONE;
-			engine.set(StreamLeaseClient.create(redisson, mapper.engineSettings(service), listener));
-			return engine.get();
+		RedissonClient redisson = redis.getLeaseClient();
+		return new StreamLeaseEngineFactory() {
+
+			@Override
+			public StreamLeaseClient create(String service) {
+				return create(service, Integer.MAX_VALUE);
+			}
+
+			@Override
+			public StreamLeaseClient create(String service, int streamLimit) {
+				EngineMetricsFactory metricsFactory = metrics.getIfAvailable();
+				AtomicReference<StreamLeaseClient> engine = new AtomicReference<>();
+				EngineMetrics listener = (metricsFactory != null) ? metricsFactory.create(service, engine::get)
+						: EngineMetrics.NONE;
+				engine.set(StreamLeaseClient.create(redisson, mapper.engineSettings(service, streamLimit), listener));
+				return engine.get();
+			}
+
 		};
 	}
 
@@ -80,13 +91,14 @@ public final class StreamLeaseAutoConfiguration {
 	@ConditionalOnMissingBean
 	StreamHandlerEndpointRegistry streamHandlerEndpointRegistry(StreamLeaseEngineFactory engineFactory,
 			StreamLeasePropertiesMapper mapper, StreamLeaseRedis redis, ApplicationEventPublisher publisher) {
-		return new StreamHandlerEndpointRegistry(engineFactory, mapper.containerSettings(), redis.getClient(), publisher);
+		return new StreamHandlerEndpointRegistry(engineFactory, mapper.containerSettings(), redis.getDataClient(),
+				publisher);
 	}
 
 	@Bean
 	@ConditionalOnMissingBean
 	StreamLeaseTemplate streamLeaseTemplate(StreamLeaseRedis redis, StreamLeasePropertiesMapper mapper) {
-		return new StreamLeaseTemplate(redis.getClient(), mapper.defaultService());
+		return new StreamLeaseTemplate(redis.getDataClient(), mapper.defaultService());
 	}
 
 	@Bean
@@ -110,10 +122,16 @@ public final class StreamLeaseAutoConfiguration {
 		if (connection == null) {
 			connection = RedisConnection.fromProperties(bound, (name) -> sslBundles.getObject().getBundle(name));
 		}
+		RedissonClient lease = null;
 		try {
-			return StreamLeaseRedis.owned(Redisson.create(connection.toRedissonConfig(properties.getHbInterval())));
+			lease = Redisson.create(connection.toRedissonConfig(properties.getHbInterval(), RedisConnection.Role.LEASE));
+			RedissonClient data = Redisson.create(connection.toRedissonConfig(properties.getHbInterval(), RedisConnection.Role.DATA));
+			return StreamLeaseRedis.owned(lease, data);
 		}
 		catch (RuntimeException ex) {
+			if (lease != null) {
+				lease.shutdown();
+			}
 			throw new StreamLeaseException("Stream Lease could not connect to Redis (" + connection + "): "
 					+ rootCause(ex) + ". Check the spring.data.redis.* settings (host, port, ssl, username, password), "
 					+ "or define a RedissonClient bean.", ex);

@@ -1,8 +1,14 @@
 package io.streamlease.autoconfigure;
 
 /**
- * The names and tags of the Micrometer meters of Stream Lease. Every meter carries the tag {@code service}; none
- * carries the name of a data stream (their number is unbounded).
+ * The names and tags of the Micrometer meters of Stream Lease. Every meter carries the tag {@code service}, except
+ * the connection pool meters of the Redis clients ({@code stream.lease.redis.*}), which carry {@code client}
+ * instead (a client serves every service); none carries the name of a data stream (their number is unbounded).
+ * <p>
+ * Watching for starvation: {@code stream.lease.renewal.age} approaching 80 % of hb-interval (the local safety
+ * deadline, where every lease is disowned), a growing {@code stream.lease.renewal.duration}, and
+ * {@code stream.lease.redis.connections.pending} above 0 for the lease client (commands waiting for a
+ * connection) come before a DISOWNED storm.
  * <table>
  * <caption>Meters</caption>
  * <tr><th>name</th><th>type</th><th>tags besides service</th><th>what it measures</th></tr>
@@ -18,6 +24,9 @@ package io.streamlease.autoconfigure;
  * {@code already-claimed}, {@code gone}, {@code at-capacity}</td><td>claim attempts of lapsed streams</td></tr>
  * <tr><td>{@code stream.lease.renewal.duration}</td><td>timer</td><td>{@code result}: {@code success},
  * {@code failure}</td><td>renewal ticks: one batch renewal of every held lease</td></tr>
+ * <tr><td>{@code stream.lease.renewal.age}</td><td>gauge</td><td></td><td>seconds since the last confirmed
+ * renewal tick (NaN before the first); renewals run every hb-interval / 2, and at 80 % of hb-interval every lease
+ * is disowned locally</td></tr>
  * <tr><td>{@code stream.lease.renewal.lost}</td><td>counter</td><td></td><td>leases that a renewal found gone
  * or owned by another consumer</td></tr>
  * <tr><td>{@code stream.lease.handler.duration}</td><td>timer</td><td>{@code outcome}: {@code success},
@@ -34,7 +43,20 @@ package io.streamlease.autoconfigure;
  * entries found by the sweep</td></tr>
  * <tr><td>{@code stream.lease.duplicates}</td><td>counter</td><td></td><td>LBS entries that arrived for a stream
  * already held (recorded as resubmissions)</td></tr>
+ * <tr><td>{@code stream.lease.entry.reads.active}</td><td>gauge</td><td></td><td>XREAD commands of the entry
+ * reader in flight (at most entry.max-in-flight-reads; 0 for stream-level handlers)</td></tr>
+ * <tr><td>{@code stream.lease.entry.checkpoints.active}</td><td>gauge</td><td></td><td>checkpoint and finishing
+ * calls of entry-level handlers in flight (at most entry.max-in-flight-checkpoints)</td></tr>
+ * <tr><td>{@code stream.lease.redis.connections.active}</td><td>gauge</td><td>{@code client}: {@code lease},
+ * {@code data}, or {@code shared} (the application's client)</td><td>connections of the client's pools taken by a
+ * command now (all nodes)</td></tr>
+ * <tr><td>{@code stream.lease.redis.connections.idle}</td><td>gauge</td><td>{@code client}</td><td>open
+ * connections of the client's pools that are free</td></tr>
+ * <tr><td>{@code stream.lease.redis.connections.pending}</td><td>gauge</td><td>{@code client}</td><td>commands
+ * waiting for a free connection of the client's pools; above 0 for the lease client means renewals may wait</td></tr>
  * </table>
+ * The connection pool gauges read Redisson's internal pool state; with a Redisson version whose internals differ
+ * they read NaN.
  */
 public final class StreamLeaseMeters {
 
@@ -52,6 +74,9 @@ public final class StreamLeaseMeters {
 
 	/** Timer, tag {@link #RESULT} ({@code success} or {@code failure}): renewal ticks. */
 	public static final String RENEWAL_DURATION = "stream.lease.renewal.duration";
+
+	/** Gauge: seconds since the last confirmed renewal tick. */
+	public static final String RENEWAL_AGE = "stream.lease.renewal.age";
 
 	/** Counter: leases found lost by a renewal. */
 	public static final String RENEWAL_LOST = "stream.lease.renewal.lost";
@@ -74,7 +99,22 @@ public final class StreamLeaseMeters {
 	/** Counter: LBS entries for a stream already held. */
 	public static final String DUPLICATES = "stream.lease.duplicates";
 
-	/** Tag of every meter: the service. */
+	/** Gauge: XREAD commands of the entry reader in flight. */
+	public static final String ENTRY_READS_ACTIVE = "stream.lease.entry.reads.active";
+
+	/** Gauge: checkpoint and finishing calls of entry-level handlers in flight. */
+	public static final String ENTRY_CHECKPOINTS_ACTIVE = "stream.lease.entry.checkpoints.active";
+
+	/** Gauge, tag {@link #CLIENT}: pooled connections taken by a command. */
+	public static final String REDIS_CONNECTIONS_ACTIVE = "stream.lease.redis.connections.active";
+
+	/** Gauge, tag {@link #CLIENT}: pooled connections open and free. */
+	public static final String REDIS_CONNECTIONS_IDLE = "stream.lease.redis.connections.idle";
+
+	/** Gauge, tag {@link #CLIENT}: commands waiting for a free pooled connection. */
+	public static final String REDIS_CONNECTIONS_PENDING = "stream.lease.redis.connections.pending";
+
+	/** Tag of every meter but the connection pool meters: the service. */
 	public static final String SERVICE = "service";
 
 	/** Tag of {@link #EVENTS}. */
@@ -88,6 +128,9 @@ public final class StreamLeaseMeters {
 
 	/** Tag of {@link #DEAD_LETTERS}. */
 	public static final String REASON = "reason";
+
+	/** Tag of the connection pool meters: {@code lease}, {@code data} or {@code shared}. */
+	public static final String CLIENT = "client";
 
 	private StreamLeaseMeters() {
 	}

@@ -3,6 +3,8 @@ package io.streamlease.autoconfigure;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.streamlease.listener.EngineMetricsFactory;
 import io.streamlease.listener.StreamHandlerEndpointRegistry;
+import io.streamlease.listener.StreamLeaseContainer;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -23,8 +25,24 @@ public final class StreamLeaseMetricsAutoConfiguration {
 
 	@Bean
 	@ConditionalOnMissingBean
-	EngineMetricsFactory streamLeaseEngineMetricsFactory(MeterRegistry meterRegistry) {
-		return new MicrometerEngineMetricsFactory(meterRegistry);
+	EngineMetricsFactory streamLeaseEngineMetricsFactory(MeterRegistry meterRegistry,
+			ObjectProvider<StreamHandlerEndpointRegistry> endpoints, ObjectProvider<StreamLeaseRedis> redis) {
+		StreamLeaseRedis clients = redis.getIfAvailable();
+		if (clients != null) {
+			RedissonPoolMeters.register(meterRegistry, clients);
+		}
+		return new MicrometerEngineMetricsFactory(meterRegistry, (service) -> {
+			StreamHandlerEndpointRegistry registry = endpoints.getIfAvailable();
+			if (registry == null) {
+				return null;
+			}
+			for (StreamLeaseContainer container : registry.getContainers()) {
+				if (container.getEndpoint().getService().equals(service)) {
+					return container;
+				}
+			}
+			return null;
+		});
 	}
 
 }

@@ -3,6 +3,7 @@ package io.streamlease.autoconfigure;
 import java.time.Duration;
 
 import io.streamlease.engine.KeyspaceNotifications;
+import io.streamlease.listener.ContainerSettings;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.util.unit.DataSize;
 
@@ -68,7 +69,8 @@ public class StreamLeaseProperties {
 
 	/**
 	 * How many data streams this instance holds at most per service; when full it stops reading the LBS so that
-	 * peers get the new work.
+	 * peers get the new work. A service whose stream-level handler runs on a pool of handler.threads (no virtual
+	 * threads) holds at most handler.threads streams.
 	 */
 	private int maxConcurrentStreams = 1000;
 
@@ -415,8 +417,10 @@ public class StreamLeaseProperties {
 		private Duration maxBackoff = Duration.ofSeconds(30);
 
 		/**
-		 * Threads running handlers when virtual threads are not available (Java 17 to 20). Stream-level handlers
-		 * hold a thread while they run; entry-level handlers only while they process an entry.
+		 * Threads running handlers when virtual threads are not available (Java 17 to 20) or not wanted.
+		 * Stream-level handlers hold a thread while they run, so a service with a stream-level handler (one that
+		 * does not return a CompletionStage) holds at most this many streams, whatever max-concurrent-streams says;
+		 * entry-level handlers hold a thread only while they process an entry.
 		 */
 		private int threads = 64;
 
@@ -494,9 +498,28 @@ public class StreamLeaseProperties {
 		private Duration pollInterval = Duration.ofMillis(50);
 
 		/**
-		 * Longest delay between polls of an idle data stream.
+		 * Longest delay between polls of an idle data stream while keyspace xadd events do not arrive (turned off
+		 * with keyspace-notifications, or the server refuses CONFIG).
 		 */
 		private Duration maxPollInterval = Duration.ofSeconds(1);
+
+		/**
+		 * How often an idle data stream is read anyway while keyspace xadd events arrive (they wake the reader as
+		 * soon as an entry is added, but are at-most-once).
+		 */
+		private Duration safetyPollInterval = ContainerSettings.DEFAULT_SAFETY_POLL_INTERVAL;
+
+		/**
+		 * How many XREAD commands (each over up to 500 data streams) one service's entry reader has in flight at
+		 * once.
+		 */
+		private int maxInFlightReads = ContainerSettings.DEFAULT_MAX_IN_FLIGHT_READS;
+
+		/**
+		 * How many checkpoint and finishing calls one service's entry-level handlers have in flight at once. They
+		 * share the engine's Redis client with lease renewals, so this bound keeps connections free for renewals.
+		 */
+		private int maxInFlightCheckpoints = ContainerSettings.DEFAULT_MAX_IN_FLIGHT_CHECKPOINTS;
 
 		public int getBatchSize() {
 			return this.batchSize;
@@ -536,6 +559,30 @@ public class StreamLeaseProperties {
 
 		public void setMaxPollInterval(Duration maxPollInterval) {
 			this.maxPollInterval = maxPollInterval;
+		}
+
+		public Duration getSafetyPollInterval() {
+			return this.safetyPollInterval;
+		}
+
+		public void setSafetyPollInterval(Duration safetyPollInterval) {
+			this.safetyPollInterval = safetyPollInterval;
+		}
+
+		public int getMaxInFlightReads() {
+			return this.maxInFlightReads;
+		}
+
+		public void setMaxInFlightReads(int maxInFlightReads) {
+			this.maxInFlightReads = maxInFlightReads;
+		}
+
+		public int getMaxInFlightCheckpoints() {
+			return this.maxInFlightCheckpoints;
+		}
+
+		public void setMaxInFlightCheckpoints(int maxInFlightCheckpoints) {
+			this.maxInFlightCheckpoints = maxInFlightCheckpoints;
 		}
 
 	}

@@ -9,8 +9,11 @@ import java.util.function.Function;
 
 import io.streamlease.engine.EngineSettings;
 import io.streamlease.engine.InvalidSettingException;
+import io.streamlease.engine.KeyspaceNotifications;
 import io.streamlease.engine.RetrySettings;
 import io.streamlease.listener.ContainerSettings;
+import org.apache.commons.logging.Log;
+import org.apache.commons.logging.LogFactory;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.core.env.Environment;
 import org.springframework.util.StringUtils;
@@ -20,6 +23,8 @@ import org.springframework.util.StringUtils;
  * fails startup naming the property, the value and the rule.
  */
 final class StreamLeasePropertiesMapper {
+
+	private static final Log logger = LogFactory.getLog(StreamLeasePropertiesMapper.class);
 
 	private static final String PREFIX = "stream-lease.";
 
@@ -58,7 +63,24 @@ final class StreamLeasePropertiesMapper {
 	}
 
 	EngineSettings engineSettings(String service) {
+		return engineSettings(service, Integer.MAX_VALUE);
+	}
+
+	/**
+	 * The engine settings of a service whose handler can process at most {@code streamLimit} streams at once:
+	 * max-concurrent-streams, capped at that limit (a stream-level handler on a pool of handler.threads).
+	 */
+	EngineSettings engineSettings(String service, int streamLimit) {
 		StreamLeaseProperties p = this.properties;
+		int maxConcurrentStreams = p.getMaxConcurrentStreams();
+		if (streamLimit > 0 && streamLimit < maxConcurrentStreams) {
+			logger.info("Service '" + service + "' holds at most " + streamLimit + " streams (handler.threads) instead of "
+					+ "max-concurrent-streams " + maxConcurrentStreams + ": its stream-level handler holds one of "
+					+ streamLimit + " handler threads per stream, and streams beyond that would wait unprocessed while "
+					+ "peers could take them. Raise stream-lease.handler.threads, run on Java 21 with virtual threads, or "
+					+ "return a CompletableFuture from the handler to hold more.");
+			maxConcurrentStreams = streamLimit;
+		}
 		try {
 			return EngineSettings.builder(service, this.consumerId)
 				.hbInterval(p.getHbInterval())
@@ -70,7 +92,7 @@ final class StreamLeasePropertiesMapper {
 				.retry(new RetrySettings(p.getRetry().getMaxRetries(), p.getRetry().getInitialDelay(),
 						p.getRetry().getMaxDelay()))
 				.keyspaceNotifications(p.getKeyspaceNotifications())
-				.maxConcurrentStreams(p.getMaxConcurrentStreams())
+				.maxConcurrentStreams(maxConcurrentStreams)
 				.sweepInterval(p.getSweepInterval())
 				.autoClaim(p.isAutoClaim())
 				.handoffOnClose(p.getShutdown().isHandoff())
@@ -112,13 +134,18 @@ final class StreamLeasePropertiesMapper {
 			invalid("entry.poll-interval", entry.getPollInterval(),
 					"it must not be greater than entry.max-poll-interval (" + entry.getMaxPollInterval() + ")");
 		}
+		positive("entry.safety-poll-interval", entry.getSafetyPollInterval());
+		positive("entry.max-in-flight-reads", entry.getMaxInFlightReads());
+		positive("entry.max-in-flight-checkpoints", entry.getMaxInFlightCheckpoints());
 		Duration grace = this.properties.getShutdown().getGracePeriod();
 		if (grace == null || grace.isNegative()) {
 			invalid("shutdown.grace-period", grace, "it must be 0 or more");
 		}
 		return new ContainerSettings(handler.getMaxAttempts(), handler.getInitialBackoff(), handler.getMaxBackoff(),
 				entry.getBatchSize(), entry.getCheckpointEvery(), entry.getCheckpointInterval(), entry.getPollInterval(),
-				entry.getMaxPollInterval(), grace, handler.getThreads(), handler.isVirtualThreads());
+				entry.getMaxPollInterval(), grace, handler.getThreads(), handler.isVirtualThreads(),
+				this.properties.getKeyspaceNotifications() != KeyspaceNotifications.OFF, entry.getSafetyPollInterval(),
+				entry.getMaxInFlightReads(), entry.getMaxInFlightCheckpoints());
 	}
 
 	private int maxEntrySize() {

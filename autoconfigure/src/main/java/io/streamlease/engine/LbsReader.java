@@ -146,9 +146,13 @@ final class LbsReader implements Runnable {
 			throw new RedisCallException("the session lapsed before the acquisition", null);
 		}
 		List<LeaseStore.Acquisition> acquisitions = reply.acquisitions();
+		// every stream of the batch is registered as held before any event is handed to the application (which may
+		// block while the application is slow to take them), so that no acquired stream looks like a stray meanwhile
+		List<Lease> acquired = new ArrayList<>(acquisitions.size());
 		for (int i = 0; i < acquisitions.size(); i++) {
-			this.client.accept(acquisitions.get(i), entries.get(i).info(), true);
+			this.client.accept(acquisitions.get(i), entries.get(i).info(), acquired);
 		}
+		this.client.emitAdded(acquired);
 	}
 
 	/**

@@ -757,6 +757,15 @@ public final class StreamLeaseClient implements AutoCloseable {
 	}
 
 	/**
+	 * Hands ADDED events to the application for streams already registered as held (in order), waiting for room.
+	 */
+	void emitAdded(List<Lease> leases) throws InterruptedException {
+		for (Lease lease : leases) {
+			emit(StreamEvent.added(lease));
+		}
+	}
+
+	/**
 	 * Puts an ADDED or EXPIRED event, waiting for room while the engine runs.
 	 */
 	void emit(StreamEvent event) throws InterruptedException {
@@ -767,7 +776,8 @@ public final class StreamLeaseClient implements AutoCloseable {
 	 * Registers the outcome of an acquisition: a new lease (ADDED event when {@code emit}), or a counted duplicate.
 	 * @return the lease when this consumer holds the stream now, else null
 	 */
-	Lease accept(LeaseStore.Acquisition acquisition, Map<String, Object> info, boolean emit) throws InterruptedException {
+	Lease accept(LeaseStore.Acquisition acquisition, Map<String, Object> info, List<Lease> toAnnounce)
+			throws InterruptedException {
 		switch (acquisition.status()) {
 			case ACQUIRED, OWNED -> {
 				Lease existing = this.held.get(acquisition.stream());
@@ -791,8 +801,8 @@ public final class StreamLeaseClient implements AutoCloseable {
 				this.metrics.streamProcessingStarted(lease.name());
 				logger.debug("Acquired stream '{}' (fencing token {}, recovered {})", lease.name(), lease.fencingToken(),
 						lease.recovered());
-				if (emit) {
-					emit(StreamEvent.added(lease));
+				if (toAnnounce != null) {
+					toAnnounce.add(lease);
 				}
 				return lease;
 			}
@@ -821,13 +831,14 @@ public final class StreamLeaseClient implements AutoCloseable {
 		LeaseStore.Acquisitions reply = await(this.store.acquire(sessionId, requests, true));
 		Duration took = Duration.ofNanos(System.nanoTime() - sent);
 		List<ClaimResult> results = new ArrayList<>(reply.acquisitions().size());
+		List<Lease> added = new ArrayList<>();
 		for (LeaseStore.Acquisition acquisition : reply.acquisitions()) {
 			Map<String, Object> info = Map.of();
 			if (!acquisition.fields().isEmpty()) {
 				LbsEntry entry = LbsEntry.parse(acquisition.lbsId(), acquisition.fields(), Integer.MAX_VALUE);
 				info = entry.info();
 			}
-			Lease lease = accept(acquisition, info, emit);
+			Lease lease = accept(acquisition, info, emit ? added : null);
 			ClaimResult.Status status = switch (acquisition.status()) {
 				case ACQUIRED -> ClaimResult.Status.CLAIMED;
 				case OWNED -> ClaimResult.Status.OWNED;
@@ -838,6 +849,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 			results.add(new ClaimResult(status, acquisition.stream(), lease,
 					(status == ClaimResult.Status.ALREADY_CLAIMED) ? acquisition.holder() : null));
 		}
+		emitAdded(added);
 		return results;
 	}
 
@@ -867,12 +879,14 @@ public final class StreamLeaseClient implements AutoCloseable {
 			for (LeaseStore.Pending pending : takeover.malformed()) {
 				deadLetter(LbsEntry.parse(pending.id(), pending.fields(), this.settings.maxEntrySize()));
 			}
+			List<Lease> added = new ArrayList<>(takeover.taken().size());
 			for (LeaseStore.Acquisition acquisition : takeover.taken()) {
 				LbsEntry entry = LbsEntry.parse(acquisition.lbsId(), acquisition.fields(), Integer.MAX_VALUE);
-				accept(acquisition, entry.info(), true);
+				accept(acquisition, entry.info(), added);
 				this.metrics.claimAttempt(acquisition.stream(), ClaimResult.Status.CLAIMED, took);
 				taken++;
 			}
+			emitAdded(added);
 			if (takeBackOwn) {
 				List<LeaseStore.Request> lost = new ArrayList<>();
 				for (LeaseStore.Request own : takeover.own()) {

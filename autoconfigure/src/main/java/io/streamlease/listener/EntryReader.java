@@ -1,14 +1,25 @@
 package io.streamlease.listener;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.PriorityQueue;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicIntegerFieldUpdater;
 import java.util.concurrent.locks.LockSupport;
 
 import io.streamlease.HandlerFailedException;
@@ -16,22 +27,36 @@ import io.streamlease.LeaseLostException;
 import io.streamlease.StreamEntry;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
-import org.redisson.api.RStream;
+import org.redisson.api.BatchOptions;
+import org.redisson.api.RBatch;
+import org.redisson.api.RFuture;
 import org.redisson.api.RedissonClient;
 import org.redisson.api.stream.StreamMessageId;
-import org.redisson.api.stream.StreamReadArgs;
+import org.redisson.api.stream.StreamMultiReadArgs;
 import org.redisson.client.codec.StringCodec;
+import org.redisson.connection.CRC16;
 
 import io.streamlease.listener.StreamLeaseContainer.HandlerRun;
 
 /**
- * Feeds an entry-level handler: one thread polls every held data stream (non-blocking XREAD from each stream's
- * position, all sent at once, so a poll round costs one round trip per node whatever the number of streams; no
- * thread or connection per stream), and hands each stream's new entries to the handler executor as one batch,
- * so entries of one stream are handled in order and streams in parallel. A stream that had nothing new is polled
- * again after a delay that doubles up to max-poll-interval. The position and the state are checkpointed under the
- * fencing token every checkpoint-every entries, at least every checkpoint-interval, and when the stream is caught
- * up.
+ * Feeds an entry-level handler. One thread decides which held data streams to read and reads them with
+ * multi-key XREADs (up to {@value #READ_CHUNK} streams in one command, grouped by hash slot on a cluster), at most
+ * {@code max-in-flight-reads} commands at a time; each stream's new entries go to the handler executor as one
+ * batch, so entries of one stream are handled in order and streams in parallel.
+ * <p>
+ * What makes a stream due for a read:
+ * <ul>
+ * <li>its keyspace {@code xadd} event ({@link DataStreamNotifications}), when the server sends them: an idle
+ * stream costs Redis nothing until it gets an entry;</li>
+ * <li>its previous batch filled the read (there may be more), or it was just acquired;</li>
+ * <li>its idle delay passed: with notifications, the safety poll ({@code safety-poll-interval}, because events
+ * are at-most-once); without them, a delay that doubles from {@code poll-interval} to {@code max-poll-interval}.</li>
+ * </ul>
+ * Backpressure: at most a bounded number of streams have a read in flight or a batch queued or running; checkpoint
+ * and finishing calls (fenced scripts on the engine's client) are limited to {@code max-in-flight-checkpoints} at a
+ * time, so that data traffic never takes every connection that renewals need. The position and the state are
+ * checkpointed under the fencing token every checkpoint-every entries, at least every checkpoint-interval, and when
+ * the stream is caught up.
  */
 final class EntryReader {
 
@@ -43,17 +68,71 @@ final class EntryReader {
 	 */
 	static final String COMPLETED = "stream-lease.completed";
 
+	/** Data streams in one XREAD command. */
+	static final int READ_CHUNK = 500;
+
+	/** How often the server's notification flags are checked again (a restarted server forgets a CONFIG SET). */
+	private static final long NOTIFICATION_CHECK_NANOS = TimeUnit.SECONDS.toNanos(10);
+
+	private static final long MIN_GRAIN_NANOS = TimeUnit.MILLISECONDS.toNanos(10);
+
+	private static final long MAX_GRAIN_NANOS = TimeUnit.SECONDS.toNanos(1);
+
 	private final StreamLeaseContainer container;
 
 	private final RedissonClient redisson;
 
 	private final ContainerSettings settings;
 
+	private final boolean cluster;
+
 	private final Map<String, EntryRun> streams = new ConcurrentHashMap<>();
+
+	/** Streams that want the reader's attention: acquired, notified, or their batch ended. */
+	private final Queue<EntryRun> woken = new ConcurrentLinkedQueue<>();
+
+	/** Reads that completed, handled by the reader thread. */
+	private final Queue<CompletedRead> completed = new ConcurrentLinkedQueue<>();
+
+	/**
+	 * Idle streams by {@link EntryRun#dueAt} (reader thread only). A stream is in it at most once; when it is read
+	 * meanwhile or wants a later read, it is dropped or put back when it comes up.
+	 */
+	private final PriorityQueue<EntryRun> schedule = new PriorityQueue<>(
+			(first, second) -> Long.compare(first.dueAt - second.dueAt, 0));
+
+	/**
+	 * Streams due for a read that did not fit into the reads in flight yet (reader thread only): first those with
+	 * news (notified, just acquired, last read full), then the background (safety poll, poll, resync).
+	 */
+	private final ArrayDeque<EntryRun> urgent = new ArrayDeque<>();
+
+	private final ArrayDeque<EntryRun> background = new ArrayDeque<>();
+
+	/** A check of the notification flags is running (off the reader thread: it waits for Redis). */
+	private final AtomicBoolean checking = new AtomicBoolean();
+
+	private final Semaphore checkpointPermits;
+
+	private final AtomicInteger readsInFlight = new AtomicInteger();
+
+	/** Streams with a read in flight or a batch (or checkpoint) queued or running. */
+	private final AtomicInteger busyStreams = new AtomicInteger();
+
+	private final int busyLimit;
+
+	private final DataStreamNotifications notifications;
 
 	private volatile boolean polling = true;
 
 	private volatile boolean stopped;
+
+	/** Set when notifications may have been missed: every stream is read soon. */
+	private volatile boolean resync;
+
+	private volatile boolean checkRequested;
+
+	private boolean notificationsActive;
 
 	private Thread thread;
 
@@ -61,6 +140,12 @@ final class EntryReader {
 		this.container = container;
 		this.redisson = redisson;
 		this.settings = settings;
+		this.cluster = redisson.getConfig().isClusterConfig();
+		this.checkpointPermits = new Semaphore(settings.maxInFlightCheckpoints());
+		this.busyLimit = settings.boundedHandlerPool() ? Math.max(READ_CHUNK, 4 * settings.threads()) : 4 * READ_CHUNK;
+		this.notifications = settings.changeNotifications()
+				? new DataStreamNotifications(redisson, container.getEndpoint().getService(), this::notified, this::resubscribed)
+				: null;
 	}
 
 	void start(ThreadFactory threads) {
@@ -69,8 +154,13 @@ final class EntryReader {
 	}
 
 	void add(HandlerRun run) {
-		this.streams.put(run.lease.name(), new EntryRun(run, this.redisson.getStream(run.lease.name(), StringCodec.INSTANCE)));
-		wake();
+		EntryRun stream = new EntryRun(run);
+		stream.again = true;
+		EntryRun previous = this.streams.put(run.lease.name(), stream);
+		if (previous != null) {
+			previous.finished = true;
+		}
+		wake(stream);
 	}
 
 	/** Stops reading new entries; batches in progress go on. */
@@ -78,9 +168,19 @@ final class EntryReader {
 		this.polling = false;
 	}
 
-	/** Whether no batch is in progress. */
+	/** Whether no read or batch is in progress. */
 	boolean idle() {
-		return this.streams.values().stream().noneMatch((stream) -> stream.busy);
+		return this.busyStreams.get() == 0;
+	}
+
+	/** XREAD commands in flight now. */
+	int readsInFlight() {
+		return this.readsInFlight.get();
+	}
+
+	/** Checkpoint and finishing calls in flight now. */
+	int checkpointsInFlight() {
+		return this.settings.maxInFlightCheckpoints() - this.checkpointPermits.availablePermits();
 	}
 
 	/** Checkpoints every stream that made progress, stops the reader thread. */
@@ -96,6 +196,9 @@ final class EntryReader {
 				Thread.currentThread().interrupt();
 			}
 		}
+		if (this.notifications != null) {
+			this.notifications.stop();
+		}
 	}
 
 	/**
@@ -110,21 +213,82 @@ final class EntryReader {
 		}
 	}
 
-	private void wake() {
-		Thread reader = this.thread;
-		if (reader != null) {
-			LockSupport.unpark(reader);
+	// ---- signals from other threads
+
+	/** A keyspace xadd event: on Redisson's threads, for every stream of the database that got an entry. */
+	private void notified(String name) {
+		EntryRun stream = this.streams.get(name);
+		if (stream != null) {
+			stream.wanted = true;
+			wake(stream);
 		}
 	}
 
+	private void resubscribed() {
+		this.resync = true;
+		this.checkRequested = true;
+		LockSupport.unpark(this.thread);
+	}
+
+	private void wake(EntryRun stream) {
+		if (EntryRun.QUEUED.compareAndSet(stream, 0, 1)) {
+			this.woken.add(stream);
+			Thread reader = this.thread;
+			if (reader != null) {
+				LockSupport.unpark(reader);
+			}
+		}
+	}
+
+	// ---- the reader thread
+
 	private void loop() {
+		long nextCheck = System.nanoTime();
 		while (!this.stopped) {
 			try {
-				long waitNanos = this.settings.maxPollInterval().toNanos();
-				if (this.polling) {
-					waitNanos = Math.min(waitNanos, pollDueStreams());
+				long now = System.nanoTime();
+				if (this.notifications != null && (this.checkRequested || now - nextCheck >= 0)
+						&& this.checking.compareAndSet(false, true)) {
+					this.checkRequested = false;
+					nextCheck = now + NOTIFICATION_CHECK_NANOS;
+					CompletableFuture.runAsync(() -> {
+						try {
+							this.notifications.check();
+						}
+						finally {
+							this.checking.set(false);
+							LockSupport.unpark(this.thread);
+						}
+					});
 				}
-				LockSupport.parkNanos(this, Math.max(waitNanos, TimeUnit.MILLISECONDS.toNanos(1)));
+				boolean active = this.notifications != null && this.notifications.active();
+				if (active != this.notificationsActive) {
+					// the idle delays change: read everything once, then schedule by the new rule
+					this.notificationsActive = active;
+					for (EntryRun scheduled : this.schedule) {
+						scheduled.scheduled = false;
+					}
+					this.schedule.clear();
+					this.resync = true;
+				}
+				handleCompletedReads();
+				long wait = TimeUnit.SECONDS.toNanos(1);
+				if (this.polling) {
+					collectDueStreams();
+					issueReads();
+					EntryRun next = this.schedule.peek();
+					if (next != null) {
+						wait = Math.min(wait, next.dueAt - System.nanoTime());
+					}
+				}
+				if (this.notifications != null) {
+					wait = Math.min(wait, nextCheck - System.nanoTime());
+				}
+				boolean more = this.polling && (!this.woken.isEmpty() || this.resync
+						|| (!this.urgent.isEmpty() || !this.background.isEmpty()) && canRead());
+				if (this.completed.isEmpty() && !more) {
+					LockSupport.parkNanos(this, Math.max(wait, TimeUnit.MILLISECONDS.toNanos(1)));
+				}
 			}
 			catch (RuntimeException ex) {
 				logger.warn("Reading data streams failed (" + ex.getMessage() + "); trying again");
@@ -133,71 +297,247 @@ final class EntryReader {
 		}
 	}
 
-	/**
-	 * Polls every stream that is due; returns how long until the next one is due.
-	 */
-	private long pollDueStreams() {
-		long now = System.nanoTime();
-		long next = this.settings.maxPollInterval().toNanos();
-		Map<EntryRun, CompletableFuture<Map<StreamMessageId, Map<String, String>>>> reads = new LinkedHashMap<>();
-		for (EntryRun stream : this.streams.values()) {
-			if (stream.run.cancelled || stream.finished) {
-				this.streams.remove(stream.run.lease.name(), stream);
-				continue;
+	private boolean canRead() {
+		return this.readsInFlight.get() < this.settings.maxInFlightReads() && this.busyStreams.get() < this.busyLimit;
+	}
+
+	private void collectDueStreams() {
+		if (this.resync) {
+			// read every stream once, behind the streams with news; those busy now read again after their batch
+			this.resync = false;
+			for (EntryRun stream : this.streams.values()) {
+				if (stream.busy) {
+					stream.again = true;
+				}
+				else if (!stream.inDue && valid(stream)) {
+					markDue(stream, false);
+				}
 			}
-			if (stream.busy) {
-				continue;
-			}
-			long due = stream.nextPollNanos - now;
-			if (due > 0) {
-				next = Math.min(next, due);
-				continue;
-			}
-			reads.put(stream, stream.data.readAsync(StreamReadArgs.greaterThan(messageId(stream.position))
-				.count(this.settings.entryBatchSize())).toCompletableFuture());
 		}
-		for (Map.Entry<EntryRun, CompletableFuture<Map<StreamMessageId, Map<String, String>>>> read : reads.entrySet()) {
-			EntryRun stream = read.getKey();
-			Map<StreamMessageId, Map<String, String>> entries;
-			try {
-				entries = read.getValue().get(10, TimeUnit.SECONDS);
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-				return 0;
-			}
-			catch (Exception ex) {
-				logger.debug("Reading data stream '" + stream.run.lease.name() + "' failed", ex);
-				stream.idle(this.settings);
-				next = Math.min(next, stream.nextPollNanos - System.nanoTime());
+		EntryRun stream;
+		while ((stream = this.woken.poll()) != null) {
+			EntryRun.QUEUED.set(stream, 0);
+			if (!valid(stream) || stream.busy || stream.inDue) {
 				continue;
 			}
-			if (entries == null || entries.isEmpty()) {
-				if (stream.completedBefore) {
-					// announced again after it was completed, and nothing was added since: finish this run at once
-					stream.busy = true;
-					submit(stream, () -> complete(stream));
-					continue;
-				}
-				if (stream.dirty()) {
-					stream.busy = true;
-					submit(stream, () -> checkpoint(stream));
-				}
-				stream.idle(this.settings);
-				next = Math.min(next, stream.nextPollNanos - System.nanoTime());
+			if (stream.wanted || stream.again) {
+				markDue(stream, true);
 			}
 			else {
-				List<StreamEntry> batch = new ArrayList<>(entries.size());
-				entries.forEach((id, fields) -> batch.add(new StreamEntry(stream.run.lease.name(), id.toString(), fields)));
-				stream.busy = true;
-				stream.completedBefore = false;
-				stream.active();
-				submit(stream, () -> process(stream, batch));
-				next = 0;
+				scheduleIdle(stream);
 			}
 		}
-		return next;
+		long now = System.nanoTime();
+		EntryRun scheduled;
+		while ((scheduled = this.schedule.peek()) != null && scheduled.dueAt - now <= 0) {
+			this.schedule.poll();
+			scheduled.scheduled = false;
+			if (scheduled.wantedAt == 0 || !valid(scheduled) || scheduled.busy || scheduled.inDue) {
+				// read meanwhile (it is scheduled again when it goes idle), or gone
+				continue;
+			}
+			if (scheduled.wantedAt - now > 0) {
+				// it went idle again after this position was taken: put it back for the later time
+				enqueue(scheduled, scheduled.wantedAt);
+				continue;
+			}
+			scheduled.wantedAt = 0;
+			markDue(scheduled, false);
+		}
 	}
+
+	private void markDue(EntryRun stream, boolean news) {
+		stream.inDue = true;
+		(news ? this.urgent : this.background).add(stream);
+	}
+
+	private boolean valid(EntryRun stream) {
+		if (stream.run.cancelled || stream.finished) {
+			this.streams.remove(stream.run.lease.name(), stream);
+			return false;
+		}
+		return this.streams.get(stream.run.lease.name()) == stream;
+	}
+
+	private void issueReads() {
+		while ((!this.urgent.isEmpty() || !this.background.isEmpty()) && canRead()) {
+			int room = Math.min(READ_CHUNK, this.busyLimit - this.busyStreams.get());
+			List<EntryRun> chunk = new ArrayList<>(Math.min(room, this.urgent.size() + this.background.size()));
+			while (chunk.size() < room && (!this.urgent.isEmpty() || !this.background.isEmpty())) {
+				EntryRun stream = !this.urgent.isEmpty() ? this.urgent.poll() : this.background.poll();
+				stream.inDue = false;
+				if (!valid(stream) || stream.busy) {
+					continue;
+				}
+				stream.busy = true;
+				stream.wanted = false;
+				stream.again = false;
+				stream.wantedAt = 0;
+				this.busyStreams.incrementAndGet();
+				chunk.add(stream);
+			}
+			if (chunk.isEmpty()) {
+				return;
+			}
+			this.readsInFlight.incrementAndGet();
+			CompletableFuture<Map<String, Map<StreamMessageId, Map<String, String>>>> read;
+			try {
+				read = read(chunk);
+			}
+			catch (RuntimeException ex) {
+				read = CompletableFuture.failedFuture(ex);
+			}
+			read.whenComplete((entries, failure) -> {
+				this.completed.add(new CompletedRead(chunk, entries, failure));
+				LockSupport.unpark(this.thread);
+			});
+		}
+	}
+
+	/**
+	 * One multi-key XREAD over the chunk (standalone, sentinel); on a cluster one per hash slot, sent as one batch
+	 * (one round trip per node).
+	 */
+	private CompletableFuture<Map<String, Map<StreamMessageId, Map<String, String>>>> read(List<EntryRun> chunk) {
+		int count = this.settings.entryBatchSize();
+		if (!this.cluster) {
+			return readAsync(null, chunk, count).toCompletableFuture();
+		}
+		Map<Integer, List<EntryRun>> bySlot = new HashMap<>();
+		for (EntryRun stream : chunk) {
+			bySlot.computeIfAbsent(slot(stream.run.lease.name()), (slot) -> new ArrayList<>()).add(stream);
+		}
+		RBatch batch = this.redisson.createBatch(BatchOptions.defaults());
+		List<CompletableFuture<Map<String, Map<StreamMessageId, Map<String, String>>>>> reads = new ArrayList<>();
+		for (List<EntryRun> group : bySlot.values()) {
+			reads.add(readAsync(batch, group, count).toCompletableFuture());
+		}
+		return batch.executeAsync().toCompletableFuture().thenApply((ignored) -> {
+			Map<String, Map<StreamMessageId, Map<String, String>>> all = new HashMap<>();
+			for (CompletableFuture<Map<String, Map<StreamMessageId, Map<String, String>>>> one : reads) {
+				Map<String, Map<StreamMessageId, Map<String, String>>> entries = one.join();
+				if (entries != null) {
+					all.putAll(entries);
+				}
+			}
+			return all;
+		});
+	}
+
+	private RFuture<Map<String, Map<StreamMessageId, Map<String, String>>>> readAsync(RBatch batch, List<EntryRun> streams,
+			int count) {
+		String first = streams.get(0).run.lease.name();
+		Map<String, StreamMessageId> others = new LinkedHashMap<>();
+		for (int i = 1; i < streams.size(); i++) {
+			others.put(streams.get(i).run.lease.name(), messageId(streams.get(i).position));
+		}
+		StreamMultiReadArgs args = StreamMultiReadArgs.greaterThan(messageId(streams.get(0).position), others).count(count);
+		return (batch != null) ? batch.<String, String>getStream(first, StringCodec.INSTANCE).readAsync(args)
+				: this.redisson.<String, String>getStream(first, StringCodec.INSTANCE).readAsync(args);
+	}
+
+	private void handleCompletedReads() {
+		CompletedRead read;
+		while ((read = this.completed.poll()) != null) {
+			this.readsInFlight.decrementAndGet();
+			for (EntryRun stream : read.streams) {
+				if (read.failure != null) {
+					release(stream);
+					stream.backOff(this.settings);
+					schedule(stream, stream.idleDelayNanos);
+					continue;
+				}
+				Map<StreamMessageId, Map<String, String>> entries = (read.entries != null)
+						? read.entries.get(stream.run.lease.name()) : null;
+				handleRead(stream, entries);
+			}
+			if (read.failure != null) {
+				logger.debug("Reading " + read.streams.size() + " data streams failed; trying again", read.failure);
+			}
+		}
+	}
+
+	private void handleRead(EntryRun stream, Map<StreamMessageId, Map<String, String>> entries) {
+		if (!valid(stream) || !this.polling) {
+			// cancelled, finished or stopping: what was read is left to the stream's next owner
+			release(stream);
+			return;
+		}
+		if (entries == null || entries.isEmpty()) {
+			if (stream.completedBefore) {
+				// announced again after it was completed, and nothing was added since: finish this run at once
+				submit(stream, () -> complete(stream));
+			}
+			else if (stream.wanted) {
+				release(stream);
+				markDue(stream, true);
+			}
+			else if (stream.dirty()) {
+				// caught up: checkpoint now; the batch's end wakes the stream, which then goes idle
+				submit(stream, () -> checkpoint(stream));
+			}
+			else {
+				release(stream);
+				scheduleIdle(stream);
+			}
+			return;
+		}
+		String name = stream.run.lease.name();
+		List<StreamEntry> batch = new ArrayList<>(entries.size());
+		entries.forEach((id, fields) -> batch.add(new StreamEntry(name, id.toString(), fields)));
+		stream.completedBefore = false;
+		stream.idleDelayNanos = 0;
+		submit(stream, () -> process(stream, batch));
+	}
+
+	private void release(EntryRun stream) {
+		stream.busy = false;
+		this.busyStreams.decrementAndGet();
+	}
+
+	private void scheduleIdle(EntryRun stream) {
+		long delay;
+		if (this.notificationsActive) {
+			long safety = this.settings.safetyPollInterval().toNanos();
+			// spread over the last fifth of the interval, so that streams acquired together are not read together
+			delay = safety - ThreadLocalRandom.current().nextLong(safety / 5 + 1);
+			stream.idleDelayNanos = 0;
+		}
+		else {
+			stream.backOff(this.settings);
+			delay = stream.idleDelayNanos;
+		}
+		stream.compact();
+		schedule(stream, delay);
+	}
+
+	/**
+	 * Schedules the stream's next read after about {@code delayNanos}, rounded up to a grid of an eighth of the delay
+	 * (10 ms to 1 s), so that streams that go idle at about the same time are read by one command rather than by one
+	 * each: at 100,000 streams and a 30 s safety poll that is a few commands a second instead of thousands.
+	 */
+	private void schedule(EntryRun stream, long delayNanos) {
+		long grain = Math.max(MIN_GRAIN_NANOS, Math.min(MAX_GRAIN_NANOS, delayNanos / 8));
+		long at = System.nanoTime() + delayNanos;
+		at = at - Math.floorMod(at, grain) + grain;
+		if (at == 0) {
+			at = 1;
+		}
+		stream.wantedAt = at;
+		if (!stream.scheduled) {
+			enqueue(stream, at);
+		}
+		// else it comes up at its queued time and is put back for wantedAt; a queued time later than wantedAt (a
+		// stream read before its safety poll) delays the next safety read by at most the poll's jitter
+	}
+
+	private void enqueue(EntryRun stream, long at) {
+		stream.dueAt = at;
+		stream.scheduled = true;
+		this.schedule.add(stream);
+	}
+
+	// ---- handler threads
 
 	private void submit(EntryRun stream, Runnable work) {
 		try {
@@ -206,31 +546,33 @@ final class EntryReader {
 					work.run();
 				}
 				finally {
-					stream.busy = false;
-					wake();
+					stream.run.future = null;
+					release(stream);
+					wake(stream);
 				}
 			});
 		}
 		catch (RuntimeException ex) {
-			stream.busy = false;
+			release(stream);
 		}
 	}
 
 	private void process(EntryRun stream, List<StreamEntry> batch) {
 		HandlerRun run = stream.run;
+		MapStreamState state = stream.state();
 		for (StreamEntry entry : batch) {
 			if (run.cancelled) {
 				return;
 			}
 			long started = System.nanoTime();
-			if (!handle(stream, entry, started)) {
+			if (!handle(stream, state, entry, started)) {
 				stream.finished = true;
 				return;
 			}
 			this.container.record(run, "success", started);
 			stream.position = entry.id();
 			stream.uncheckpointed++;
-			if (stream.state.isCompleted()) {
+			if (state.isCompleted()) {
 				complete(stream);
 				return;
 			}
@@ -239,20 +581,28 @@ final class EntryReader {
 				checkpoint(stream);
 			}
 		}
+		if (batch.size() >= this.settings.entryBatchSize() || !this.notificationsActive) {
+			// there may be more (or, without notifications, only a read tells): read again at once
+			stream.again = true;
+		}
+		else if (!stream.wanted && stream.dirty()) {
+			// the read returned fewer entries than asked for and no entry was added since: caught up
+			checkpoint(stream);
+		}
 	}
 
 	/**
 	 * Calls the handler for one entry, retrying with back-off; false when the run is over (cancelled or dead-lettered).
 	 */
-	private boolean handle(EntryRun stream, StreamEntry entry, long started) {
-		Map<String, String> before = stream.state.snapshot();
+	private boolean handle(EntryRun stream, MapStreamState state, StreamEntry entry, long started) {
+		Map<String, String> before = state.snapshot();
 		while (true) {
 			try {
-				this.container.invoker().invokeEntry(stream.run.lease, entry, stream.state);
+				this.container.invoker().invokeEntry(stream.run.lease, entry, state);
 				return true;
 			}
 			catch (HandlerFailedException ex) {
-				stream.state.restore(before);
+				state.restore(before);
 				Duration delay = this.container.retryDelay(stream.run, ex, started);
 				if (delay == null) {
 					return false;
@@ -270,11 +620,11 @@ final class EntryReader {
 	}
 
 	private void checkpoint(EntryRun stream) {
-		if (stream.run.cancelled) {
+		if (stream.run.cancelled || !acquireCheckpointPermit()) {
 			return;
 		}
 		try {
-			stream.run.lease.checkpoint(stream.position, stream.state.snapshot());
+			stream.run.lease.checkpoint(stream.position, stream.checkpointState());
 			stream.uncheckpointed = 0;
 			stream.lastCheckpointNanos = System.nanoTime();
 		}
@@ -285,28 +635,49 @@ final class EntryReader {
 			logger.warn("Could not checkpoint stream '" + stream.run.lease.name() + "' (" + ex.getMessage()
 					+ "); trying again later");
 		}
+		finally {
+			this.checkpointPermits.release();
+		}
 	}
 
 	private void complete(EntryRun stream) {
 		HandlerRun run = stream.run;
+		stream.finished = true;
+		if (!acquireCheckpointPermit()) {
+			return;
+		}
 		try {
-			Map<String, String> state = stream.state.snapshot();
+			Map<String, String> state = stream.snapshot();
 			state.put(COMPLETED, "true");
-			run.lease.checkpoint(stream.position, state);
+			run.lease.checkpoint(stream.position, Map.copyOf(state));
 			run.lease.done();
 		}
 		catch (LeaseLostException ex) {
 			logger.debug("Stream '" + run.lease.name() + "' was lost before it could be finished");
 		}
 		catch (RuntimeException ex) {
-			logger.warn("Could not finish stream '" + run.lease.name() + "' (" + ex.getMessage() + "); its lease will "
-					+ "lapse and a peer will resume it from its checkpoint");
+			logger.warn("Could not finish stream '" + run.lease.name() + "' (" + ex.getMessage() + "); handing it off, "
+					+ "so that it is resumed from its checkpoint (unless the engine retries the finish itself)");
+			this.container.getEngine().handOff(run.lease);
 		}
-		stream.finished = true;
+		finally {
+			this.checkpointPermits.release();
+		}
 		this.container.runs().remove(run.lease.name(), run);
 	}
 
-	private static StreamMessageId messageId(String id) {
+	private boolean acquireCheckpointPermit() {
+		try {
+			this.checkpointPermits.acquire();
+			return true;
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			return false;
+		}
+	}
+
+	static StreamMessageId messageId(String id) {
 		if (id == null || id.isEmpty()) {
 			return new StreamMessageId(0, 0);
 		}
@@ -315,56 +686,143 @@ final class EntryReader {
 				: new StreamMessageId(Long.parseLong(id.substring(0, dash)), Long.parseLong(id.substring(dash + 1)));
 	}
 
+	/** The Redis Cluster hash slot of a key (its hash tag when it has a non-empty one). */
+	static int slot(String key) {
+		int open = key.indexOf('{');
+		if (open >= 0) {
+			int close = key.indexOf('}', open + 1);
+			if (close > open + 1) {
+				key = key.substring(open + 1, close);
+			}
+		}
+		return CRC16.crc16(key.getBytes(StandardCharsets.UTF_8)) % 16384;
+	}
+
+	/** A read that completed: its streams and what came back. */
+	private record CompletedRead(List<EntryRun> streams, Map<String, Map<StreamMessageId, Map<String, String>>> entries,
+			Throwable failure) {
+	}
+
 	/**
-	 * One data stream fed to the handler.
+	 * One data stream fed to the handler. Kept small: one is held per held stream.
 	 */
 	private static final class EntryRun {
 
+		static final AtomicIntegerFieldUpdater<EntryRun> QUEUED = AtomicIntegerFieldUpdater.newUpdater(EntryRun.class,
+				"queued");
+
 		final HandlerRun run;
-
-		final RStream<String, String> data;
-
-		final MapStreamState state;
 
 		volatile String position;
 
+		/**
+		 * The state while it is not being worked on and not yet checkpointed (compact, immutable); null while
+		 * {@link #state} is used, and when the lease's last checkpoint holds it.
+		 */
+		private Map<String, String> resting;
+
+		private MapStreamState state;
+
+		/** A read in flight, or a batch or checkpoint queued or running. */
 		volatile boolean busy;
+
+		/** An entry was added (a notification) since the last read was sent. */
+		volatile boolean wanted;
+
+		/** Read again at once (just acquired, or the last batch filled the read). */
+		volatile boolean again;
 
 		volatile boolean finished;
 
-		volatile long nextPollNanos = System.nanoTime();
+		volatile boolean completedBefore;
 
-		volatile long lastCheckpointNanos = System.nanoTime();
+		/** In {@link EntryReader#woken}. */
+		volatile int queued;
+
+		/** In {@link EntryReader#urgent} or {@link EntryReader#background} (reader thread only). */
+		boolean inDue;
+
+		/** In {@link EntryReader#schedule} (reader thread only). */
+		boolean scheduled;
+
+		/** Its position in {@link EntryReader#schedule} while {@link #scheduled} (reader thread only). */
+		long dueAt;
+
+		/** When it should be read next; 0 when not waiting for the schedule (reader thread only). */
+		long wantedAt;
 
 		int uncheckpointed;
 
-		private long idleDelayNanos;
+		long idleDelayNanos;
 
-		volatile boolean completedBefore;
+		volatile long lastCheckpointNanos = System.nanoTime();
 
-		EntryRun(HandlerRun run, RStream<String, String> data) {
+		EntryRun(HandlerRun run) {
 			this.run = run;
-			this.data = data;
 			this.position = run.lease.checkpoint().position();
-			Map<String, String> state = new LinkedHashMap<>(run.lease.checkpoint().state());
-			this.completedBefore = state.remove(COMPLETED) != null;
-			this.state = new MapStreamState(state);
+			this.completedBefore = run.lease.checkpoint().state().containsKey(COMPLETED);
 		}
 
 		boolean dirty() {
 			return this.uncheckpointed > 0;
 		}
 
-		void idle(ContainerSettings settings) {
+		/** The state to hand to the handler (created from the resting state on first use). */
+		MapStreamState state() {
+			if (this.state == null) {
+				this.state = new MapStreamState(resting());
+				this.resting = null;
+			}
+			return this.state;
+		}
+
+		Map<String, String> snapshot() {
+			return (this.state != null) ? this.state.snapshot() : new LinkedHashMap<>(resting());
+		}
+
+		/**
+		 * The state to checkpoint, as a compact immutable map: the lease keeps the last checkpoint it wrote, for as
+		 * long as the stream is held, so what is passed here stays on the heap.
+		 */
+		Map<String, String> checkpointState() {
+			return (this.state != null) ? this.state.asMap() : Map.copyOf(resting());
+		}
+
+		private Map<String, String> resting() {
+			if (this.resting != null) {
+				return this.resting;
+			}
+			// nothing since the last checkpoint: the lease keeps it (without the completion mark)
+			Map<String, String> checkpointed = this.run.lease.checkpoint().state();
+			if (checkpointed.containsKey(COMPLETED)) {
+				checkpointed = new LinkedHashMap<>(checkpointed);
+				checkpointed.remove(COMPLETED);
+			}
+			return checkpointed;
+		}
+
+		/**
+		 * While the stream is idle: nothing of its state when the last checkpoint holds it (the lease keeps that),
+		 * else a compact immutable copy.
+		 */
+		void compact() {
+			if (this.busy) {
+				return;
+			}
+			if (!dirty()) {
+				this.state = null;
+				this.resting = null;
+			}
+			else if (this.state != null) {
+				this.resting = Map.copyOf(this.state.snapshot());
+				this.state = null;
+			}
+		}
+
+		void backOff(ContainerSettings settings) {
 			long min = settings.pollInterval().toNanos();
 			this.idleDelayNanos = (this.idleDelayNanos == 0) ? min
 					: Math.min(this.idleDelayNanos * 2, settings.maxPollInterval().toNanos());
-			this.nextPollNanos = System.nanoTime() + this.idleDelayNanos;
-		}
-
-		void active() {
-			this.idleDelayNanos = 0;
-			this.nextPollNanos = System.nanoTime();
 		}
 
 	}

@@ -2,7 +2,6 @@ package io.streamlease.listener;
 
 import java.lang.reflect.Method;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -65,7 +64,7 @@ public class StreamLeaseContainer {
 
 	private Thread dispatcher;
 
-	private EntryReader entryReader;
+	private volatile EntryReader entryReader;
 
 	public StreamLeaseContainer(StreamHandlerEndpoint endpoint, StreamLeaseEngineFactory engineFactory,
 			ContainerSettings settings, ApplicationEventPublisher publisher, RedissonClient redisson) {
@@ -82,7 +81,7 @@ public class StreamLeaseContainer {
 			return;
 		}
 		String service = this.endpoint.getService();
-		this.engine = this.engineFactory.create(service);
+		this.engine = this.engineFactory.create(service, streamLimit());
 		this.handlers = handlerExecutor(service);
 		this.retries = Executors.newSingleThreadScheduledExecutor(threads("stream-lease-" + service + "-retries"));
 		StreamEvents events;
@@ -154,6 +153,34 @@ public class StreamLeaseContainer {
 		}
 		logger.info("Stopped @StreamHandler " + this.endpoint.describe() + " for service '" + this.endpoint.getService()
 				+ "' in " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms");
+	}
+
+	/**
+	 * The most streams this container's handler can process at once: the handler threads when a stream-level
+	 * handler holds a thread of a bounded pool for the whole stream (no virtual threads, and a method that does not
+	 * return a {@link CompletionStage}); otherwise no limit. Streams beyond it would wait in the pool's queue,
+	 * unprocessed and unavailable to peers.
+	 */
+	int streamLimit() {
+		boolean holdsThread = this.endpoint.getMode() == StreamHandlerEndpoint.Mode.STREAM
+				&& !CompletionStage.class.isAssignableFrom(this.endpoint.getMethod().getReturnType());
+		return (holdsThread && this.settings.boundedHandlerPool()) ? this.settings.threads() : Integer.MAX_VALUE;
+	}
+
+	/**
+	 * XREAD commands of the entry reader in flight now (0 for a stream-level handler or before start).
+	 */
+	public int entryReadsInFlight() {
+		EntryReader reader = this.entryReader;
+		return (reader != null) ? reader.readsInFlight() : 0;
+	}
+
+	/**
+	 * Checkpoint and finishing calls of the entry reader in flight now (0 for a stream-level handler or before start).
+	 */
+	public int entryCheckpointsInFlight() {
+		EntryReader reader = this.entryReader;
+		return (reader != null) ? reader.checkpointsInFlight() : 0;
 	}
 
 	public boolean isRunning() {
@@ -295,8 +322,9 @@ public class StreamLeaseContainer {
 		}
 		catch (RuntimeException ex) {
 			record(run, "error", started);
-			logger.warn("Could not finish stream '" + run.lease.name() + "' (" + ex.getMessage() + "); its lease will "
-					+ "lapse and a peer will run it again from its checkpoint");
+			logger.warn("Could not finish stream '" + run.lease.name() + "' (" + ex.getMessage() + "); handing it off, "
+					+ "so that it runs again from its checkpoint (unless the engine retries the finish itself)");
+			this.engine.handOff(run.lease);
 		}
 		finally {
 			this.runs.remove(run.lease.name(), run);
@@ -402,8 +430,6 @@ public class StreamLeaseContainer {
 
 		final LeasedStream lease;
 
-		final Instant startedAt = Instant.now();
-
 		volatile boolean cancelled;
 
 		volatile Future<?> future;
@@ -426,7 +452,7 @@ public class StreamLeaseContainer {
 	}
 
 	private ExecutorService handlerExecutor(String service) {
-		if (this.settings.virtualThreads() && Runtime.version().feature() >= 21) {
+		if (!this.settings.boundedHandlerPool()) {
 			try {
 				Method factory = Executors.class.getMethod("newVirtualThreadPerTaskExecutor");
 				return (ExecutorService) factory.invoke(null);

@@ -7,9 +7,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.streamlease.test.redis.RedisServer;
-import io.streamlease.test.redis.RedisServerSpec;
-import io.streamlease.test.redis.RedisServers;
-import org.junit.jupiter.api.AfterAll;
+import io.streamlease.test.redis.SharedRedisServer;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.redisson.api.RedissonClient;
@@ -31,19 +29,12 @@ class RedisConnectionTests {
 
 	private static final String PASSWORD = "s3cret-for-tests";
 
+	@SharedRedisServer(password = PASSWORD)
 	private static RedisServer redis;
 
 	@BeforeAll
-	static void startRedis() {
-		redis = RedisServers.start(RedisServerSpec.defaults().requirePass(PASSWORD));
+	static void createAclUser() {
 		redis.command("ACL", "SETUSER", "app", "on", ">app-pass", "~*", "&*", "+@all");
-	}
-
-	@AfterAll
-	static void stopRedis() {
-		if (redis != null) {
-			redis.close();
-		}
 	}
 
 	// ---- mapping
@@ -141,6 +132,25 @@ class RedisConnectionTests {
 		assertThat(connection.toRedissonConfig(Duration.ofSeconds(2)).toYAML()).contains("lazyInitialization: true");
 		assertThat(fromProperties("spring.data.redis.timeout=750ms").toRedissonConfig(Duration.ofSeconds(2)).toYAML())
 			.contains("  timeout: 750\n");
+	}
+
+	@Test
+	void leaseAndDataClientsGetPoolsOfTheirOwnAndTellThemselvesApartByName() throws IOException {
+		RedisConnection connection = fromProperties("spring.data.redis.host=cache.example",
+				"spring.data.redis.client-name=orders-app");
+		String lease = connection.toRedissonConfig(Duration.ofSeconds(10), RedisConnection.Role.LEASE).toYAML();
+		String data = connection.toRedissonConfig(Duration.ofSeconds(10), RedisConnection.Role.DATA).toYAML();
+		assertThat(lease).contains("connectionMinimumIdleSize: 8").contains("connectionPoolSize: 64")
+			.contains("clientName: \"orders-app\"");
+		assertThat(data).contains("connectionMinimumIdleSize: 4").contains("connectionPoolSize: 64")
+			.contains("clientName: \"orders-app-data\"")
+			.contains("  timeout: 5000\n")
+			.contains("lazyInitialization: true");
+		assertThat(connection.toRedissonConfig(Duration.ofSeconds(10)).toYAML()).isEqualTo(lease);
+		String cluster = fromProperties("spring.data.redis.cluster.nodes=a:7000,b:7001")
+			.toRedissonConfig(Duration.ofSeconds(10), RedisConnection.Role.DATA)
+			.toYAML();
+		assertThat(cluster).contains("readMode: \"MASTER\"").contains("masterConnectionPoolSize: 64");
 	}
 
 	@Test

@@ -22,7 +22,7 @@ import io.streamlease.listener.EngineMetricsFactory;
 import io.streamlease.listener.StreamHandlerEndpointRegistry;
 import io.streamlease.listener.StreamLeaseEngineFactory;
 import io.streamlease.test.redis.RedisServer;
-import io.streamlease.test.redis.RedisServers;
+import io.streamlease.test.redis.SharedRedisServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -56,6 +56,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class StreamLeaseAutoConfigurationTests {
 
+	@SharedRedisServer
 	private static RedisServer redis;
 
 	/** The application's own client, in the tests that define one. */
@@ -67,20 +68,16 @@ class StreamLeaseAutoConfigurationTests {
 				"spring.data.redis.port=" + redis.port());
 
 	@BeforeAll
-	static void startRedis() {
-		redis = RedisServers.start();
+	static void createApplicationRedisson() {
 		Config config = new Config();
 		config.useSingleServer().setAddress(redis.uri());
 		applicationRedisson = Redisson.create(config);
 	}
 
 	@AfterAll
-	static void stopRedis() {
+	static void shutDownApplicationRedisson() {
 		if (applicationRedisson != null) {
 			applicationRedisson.shutdown();
-		}
-		if (redis != null) {
-			redis.close();
 		}
 	}
 
@@ -116,6 +113,32 @@ class StreamLeaseAutoConfigurationTests {
 	}
 
 	@Test
+	void buildsALeaseClientAndADataClientAndShutsBothDownWithTheContext() {
+		RedissonClient[] clients = new RedissonClient[2];
+		this.runner.run((context) -> {
+			StreamLeaseRedis redis = context.getBean(StreamLeaseRedis.class);
+			clients[0] = redis.getLeaseClient();
+			clients[1] = redis.getDataClient();
+			assertThat(clients[0]).isNotSameAs(clients[1]);
+			assertThat(redis.getClient()).as("the application's data goes to the data client").isSameAs(clients[1]);
+			assertThat(context.getBean(StreamLeaseTemplate.class)).isNotNull();
+		});
+		assertThat(clients[0].isShutdown()).isTrue();
+		assertThat(clients[1].isShutdown()).isTrue();
+	}
+
+	@Test
+	void capsMaxConcurrentStreamsAtWhatTheHandlerCanProcess() {
+		this.runner.withPropertyValues("stream-lease.max-concurrent-streams=500").run((context) -> {
+			StreamLeasePropertiesMapper mapper = context.getBean(StreamLeasePropertiesMapper.class);
+			assertThat(mapper.engineSettings("orders", 64).maxConcurrentStreams()).isEqualTo(64);
+			assertThat(mapper.engineSettings("orders", 800).maxConcurrentStreams()).isEqualTo(500);
+			assertThat(mapper.engineSettings("orders", Integer.MAX_VALUE).maxConcurrentStreams()).isEqualTo(500);
+			assertThat(mapper.engineSettings("orders").maxConcurrentStreams()).isEqualTo(500);
+		});
+	}
+
+	@Test
 	void defaultsFollowTheSpecification() {
 		this.runner.run((context) -> {
 			StreamLeasePropertiesMapper mapper = context.getBean(StreamLeasePropertiesMapper.class);
@@ -139,6 +162,10 @@ class StreamLeaseAutoConfigurationTests {
 			ContainerSettings container = mapper.containerSettings();
 			assertThat(container.gracePeriod()).isEqualTo(Duration.ofSeconds(10));
 			assertThat(container.maxAttempts()).isEqualTo(3);
+			assertThat(container.changeNotifications()).isTrue();
+			assertThat(container.safetyPollInterval()).isEqualTo(Duration.ofSeconds(30));
+			assertThat(container.maxInFlightReads()).isEqualTo(4);
+			assertThat(container.maxInFlightCheckpoints()).isEqualTo(16);
 			assertThat(mapper.consumerId()).isNotBlank();
 		});
 	}
@@ -191,6 +218,9 @@ class StreamLeaseAutoConfigurationTests {
 		values.put("entry.checkpoint-interval", "2s");
 		values.put("entry.poll-interval", "100ms");
 		values.put("entry.max-poll-interval", "3s");
+		values.put("entry.safety-poll-interval", "40s");
+		values.put("entry.max-in-flight-reads", "21");
+		values.put("entry.max-in-flight-checkpoints", "22");
 		values.put("shutdown.handoff", "false");
 		values.put("shutdown.grace-period", "4s");
 		values.put("renewal-timeout", "900ms");
@@ -240,6 +270,9 @@ class StreamLeaseAutoConfigurationTests {
 			assertThat(properties.getEntry().getCheckpointInterval()).isEqualTo(Duration.ofSeconds(2));
 			assertThat(properties.getEntry().getPollInterval()).isEqualTo(Duration.ofMillis(100));
 			assertThat(properties.getEntry().getMaxPollInterval()).isEqualTo(Duration.ofSeconds(3));
+			assertThat(properties.getEntry().getSafetyPollInterval()).isEqualTo(Duration.ofSeconds(40));
+			assertThat(properties.getEntry().getMaxInFlightReads()).isEqualTo(21);
+			assertThat(properties.getEntry().getMaxInFlightCheckpoints()).isEqualTo(22);
 			assertThat(properties.getShutdown().isHandoff()).isFalse();
 			assertThat(properties.getShutdown().getGracePeriod()).isEqualTo(Duration.ofSeconds(4));
 			assertThat(properties.getRenewalTimeout()).isEqualTo(Duration.ofMillis(900));
@@ -278,7 +311,7 @@ class StreamLeaseAutoConfigurationTests {
 			assertThat(engine.retry().maxDelay()).isEqualTo(Duration.ofSeconds(5));
 			assertThat(mapper.containerSettings()).isEqualTo(new ContainerSettings(5, Duration.ofSeconds(1),
 					Duration.ofSeconds(10), 19, 20, Duration.ofSeconds(2), Duration.ofMillis(100), Duration.ofSeconds(3),
-					Duration.ofSeconds(4), 8, false));
+					Duration.ofSeconds(4), 8, false, false, Duration.ofSeconds(40), 21, 22));
 		});
 	}
 
@@ -360,6 +393,9 @@ class StreamLeaseAutoConfigurationTests {
 			stream-lease.entry.poll-interval=0s          | stream-lease.entry.poll-interval
 			stream-lease.entry.poll-interval=2s          | stream-lease.entry.poll-interval
 			stream-lease.entry.max-poll-interval=0s      | stream-lease.entry.max-poll-interval
+			stream-lease.entry.safety-poll-interval=0s   | stream-lease.entry.safety-poll-interval
+			stream-lease.entry.max-in-flight-reads=0     | stream-lease.entry.max-in-flight-reads
+			stream-lease.entry.max-in-flight-checkpoints=0 | stream-lease.entry.max-in-flight-checkpoints
 			stream-lease.shutdown.grace-period=-1s       | stream-lease.shutdown.grace-period
 			stream-lease.service-name=or{ders}           | stream-lease.service-name
 			stream-lease.consumer-id=                    | stream-lease.consumer-id

@@ -17,7 +17,7 @@ import io.streamlease.listener.EngineMetricsFactory;
 import io.streamlease.listener.StreamHandlerEndpointRegistry;
 import io.streamlease.listener.StreamLeaseContainer;
 import io.streamlease.test.redis.RedisServer;
-import io.streamlease.test.redis.RedisServers;
+import io.streamlease.test.redis.SharedRedisServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -42,25 +42,22 @@ class StreamLeaseMetricsAutoConfigurationTests {
 	private static final Set<String> TAG_KEYS = Set.of(StreamLeaseMeters.SERVICE, StreamLeaseMeters.TYPE,
 			StreamLeaseMeters.RESULT, StreamLeaseMeters.OUTCOME, StreamLeaseMeters.REASON);
 
+	@SharedRedisServer
 	private static RedisServer redis;
 
 	private static RedissonClient applicationRedisson;
 
 	@BeforeAll
-	static void startRedis() {
-		redis = RedisServers.start();
+	static void createApplicationRedisson() {
 		Config config = new Config();
 		config.useSingleServer().setAddress(redis.uri());
 		applicationRedisson = Redisson.create(config);
 	}
 
 	@AfterAll
-	static void stopRedis() {
+	static void shutDownApplicationRedisson() {
 		if (applicationRedisson != null) {
 			applicationRedisson.shutdown();
-		}
-		if (redis != null) {
-			redis.close();
 		}
 	}
 
@@ -182,7 +179,14 @@ class StreamLeaseMetricsAutoConfigurationTests {
 					.isEqualTo(1);
 
 				for (Meter meter : registry.getMeters()) {
-					if (meter.getId().getName().startsWith("stream.lease.")) {
+					if (meter.getId().getName().startsWith("stream.lease.redis.")) {
+						// a client serves every service: tagged with the client, never the service or a stream
+						assertThat(meter.getId().getTags()).as(meter.getId().toString())
+							.extracting(Tag::getKey)
+							.containsExactly(StreamLeaseMeters.CLIENT);
+						assertThat(meter.getId().getTag(StreamLeaseMeters.CLIENT)).isIn("lease", "data");
+					}
+					else if (meter.getId().getName().startsWith("stream.lease.")) {
 						assertThat(meter.getId().getTag(StreamLeaseMeters.SERVICE)).as(meter.getId().toString())
 							.isEqualTo(service);
 						for (Tag tag : meter.getId().getTags()) {
