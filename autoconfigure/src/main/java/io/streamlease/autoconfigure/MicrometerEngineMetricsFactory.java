@@ -11,7 +11,7 @@ import java.util.function.Supplier;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.streamlease.engine.EngineMetrics;
-import io.streamlease.engine.StreamLeaseClient;
+import io.streamlease.engine.StreamLeaseEngine;
 import io.streamlease.listener.EngineMetricsFactory;
 import io.streamlease.listener.StreamLeaseContainer;
 
@@ -24,7 +24,7 @@ final class MicrometerEngineMetricsFactory implements EngineMetricsFactory {
 
 	private final MeterRegistry registry;
 
-	private final Map<String, AtomicReference<Supplier<StreamLeaseClient>>> engines = new ConcurrentHashMap<>();
+	private final Map<String, AtomicReference<Supplier<StreamLeaseEngine>>> engines = new ConcurrentHashMap<>();
 
 	private final Function<String, StreamLeaseContainer> containers;
 
@@ -41,29 +41,29 @@ final class MicrometerEngineMetricsFactory implements EngineMetricsFactory {
 	}
 
 	@Override
-	public EngineMetrics create(String service, Supplier<StreamLeaseClient> engine) {
+	public EngineMetrics create(String service, Supplier<StreamLeaseEngine> engine) {
 		this.engines.computeIfAbsent(service, this::registerGauges).set(engine);
 		return new MicrometerEngineMetrics(this.registry, service);
 	}
 
-	private AtomicReference<Supplier<StreamLeaseClient>> registerGauges(String service) {
-		AtomicReference<Supplier<StreamLeaseClient>> engine = new AtomicReference<>();
+	private AtomicReference<Supplier<StreamLeaseEngine>> registerGauges(String service) {
+		AtomicReference<Supplier<StreamLeaseEngine>> engine = new AtomicReference<>();
 		Gauge.builder(StreamLeaseMeters.OWNED, engine, (reference) -> {
-			StreamLeaseClient client = current(reference);
+			StreamLeaseEngine client = current(reference);
 			return (client != null) ? client.ownedCount() : 0;
 		})
 			.description("Data streams this consumer holds")
 			.tag(StreamLeaseMeters.SERVICE, service)
 			.register(this.registry);
 		Gauge.builder(StreamLeaseMeters.LBS_PENDING, engine, (reference) -> {
-			StreamLeaseClient client = current(reference);
+			StreamLeaseEngine client = current(reference);
 			return (client != null) ? client.lbsPending() : Double.NaN;
 		})
 			.description("LBS entries pending in the consumer group at the last sweep")
 			.tag(StreamLeaseMeters.SERVICE, service)
 			.register(this.registry);
 		Gauge.builder(StreamLeaseMeters.RENEWAL_AGE, engine, (reference) -> {
-			StreamLeaseClient client = current(reference);
+			StreamLeaseEngine client = current(reference);
 			Instant last = (client != null) ? client.lastRenewal() : null;
 			return (last != null) ? Duration.between(last, Instant.now()).toNanos() / 1e9 : Double.NaN;
 		})
@@ -88,8 +88,8 @@ final class MicrometerEngineMetricsFactory implements EngineMetricsFactory {
 		return engine;
 	}
 
-	private static StreamLeaseClient current(AtomicReference<Supplier<StreamLeaseClient>> reference) {
-		Supplier<StreamLeaseClient> supplier = reference.get();
+	private static StreamLeaseEngine current(AtomicReference<Supplier<StreamLeaseEngine>> reference) {
+		Supplier<StreamLeaseEngine> supplier = reference.get();
 		return (supplier != null) ? supplier.get() : null;
 	}
 

@@ -6,7 +6,7 @@ import io.streamlease.StreamLeaseException;
 import io.streamlease.annotation.StreamHandlerAnnotationBeanPostProcessor;
 import io.streamlease.core.StreamLeaseTemplate;
 import io.streamlease.engine.EngineMetrics;
-import io.streamlease.engine.StreamLeaseClient;
+import io.streamlease.engine.StreamLeaseEngine;
 import io.streamlease.listener.EngineMetricsFactory;
 import io.streamlease.listener.StreamHandlerArgumentResolvers;
 import io.streamlease.listener.StreamHandlerEndpointRegistry;
@@ -70,17 +70,17 @@ public final class StreamLeaseAutoConfiguration {
 		return new StreamLeaseEngineFactory() {
 
 			@Override
-			public StreamLeaseClient create(String service) {
+			public StreamLeaseEngine create(String service) {
 				return create(service, Integer.MAX_VALUE);
 			}
 
 			@Override
-			public StreamLeaseClient create(String service, int streamLimit) {
+			public StreamLeaseEngine create(String service, int streamLimit) {
 				EngineMetricsFactory metricsFactory = metrics.getIfAvailable();
-				AtomicReference<StreamLeaseClient> engine = new AtomicReference<>();
+				AtomicReference<StreamLeaseEngine> engine = new AtomicReference<>();
 				EngineMetrics listener = (metricsFactory != null) ? metricsFactory.create(service, engine::get)
 						: EngineMetrics.NONE;
-				engine.set(StreamLeaseClient.create(redisson, mapper.engineSettings(service, streamLimit), listener));
+				engine.set(StreamLeaseEngine.create(redisson, mapper.engineSettings(service, streamLimit), listener));
 				return engine.get();
 			}
 

@@ -6,7 +6,7 @@ import java.util.List;
 import java.util.Map;
 
 import io.streamlease.engine.EngineState;
-import io.streamlease.engine.StreamLeaseClient;
+import io.streamlease.engine.StreamLeaseEngine;
 import io.streamlease.listener.StreamHandlerEndpointRegistry;
 import io.streamlease.listener.StreamLeaseContainer;
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
@@ -41,7 +41,7 @@ public class StreamLeaseHealthIndicator extends AbstractHealthIndicator {
 		List<String> problems = new ArrayList<>();
 		for (StreamLeaseContainer container : this.registry.getContainers()) {
 			String service = container.getEndpoint().getService();
-			StreamLeaseClient engine = container.getEngine();
+			StreamLeaseEngine engine = container.getEngine();
 			Map<String, Object> details = new LinkedHashMap<>();
 			if (engine == null) {
 				details.put("state", EngineState.NEW.name());
@@ -79,7 +79,7 @@ public class StreamLeaseHealthIndicator extends AbstractHealthIndicator {
 		}
 	}
 
-	private static String problem(StreamLeaseClient engine) {
+	private static String problem(StreamLeaseEngine engine) {
 		if (engine.state() == EngineState.TERMINATED) {
 			return "the engine terminated: " + Redaction.redact(orUnknown(engine.terminationReason()));
 		}

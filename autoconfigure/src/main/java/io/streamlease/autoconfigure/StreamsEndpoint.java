@@ -12,7 +12,7 @@ import java.util.Set;
 import io.streamlease.LeasedStream;
 import io.streamlease.engine.EngineCounters;
 import io.streamlease.engine.EngineState;
-import io.streamlease.engine.StreamLeaseClient;
+import io.streamlease.engine.StreamLeaseEngine;
 import io.streamlease.listener.StreamHandlerEndpointRegistry;
 import io.streamlease.listener.StreamLeaseContainer;
 import org.springframework.boot.actuate.endpoint.OperationResponseBody;
@@ -46,7 +46,7 @@ public class StreamsEndpoint {
 		String consumer = null;
 		Map<String, ServiceDescriptor> services = new LinkedHashMap<>();
 		for (StreamLeaseContainer container : this.registry.getContainers()) {
-			StreamLeaseClient engine = container.getEngine();
+			StreamLeaseEngine engine = container.getEngine();
 			if (consumer == null && engine != null) {
 				consumer = engine.id();
 			}
@@ -55,7 +55,7 @@ public class StreamsEndpoint {
 		return new StreamsDescriptor((consumer != null) ? consumer : this.consumerId, services);
 	}
 
-	private static ServiceDescriptor describe(StreamLeaseContainer container, StreamLeaseClient engine) {
+	private static ServiceDescriptor describe(StreamLeaseContainer container, StreamLeaseEngine engine) {
 		String handler = container.getEndpoint().getId();
 		String mode = container.getEndpoint().getMode().name().toLowerCase();
 		if (engine == null) {

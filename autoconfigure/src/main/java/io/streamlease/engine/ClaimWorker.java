@@ -31,7 +31,7 @@ final class ClaimWorker implements Runnable {
 
 	private static final int CLAIM_BATCH = 100;
 
-	private final StreamLeaseClient client;
+	private final StreamLeaseEngine client;
 
 	private final BlockingQueue<List<ClaimCandidate>> brokerInput;
 
@@ -45,7 +45,7 @@ final class ClaimWorker implements Runnable {
 	private record Waiting(ClaimCandidate candidate, long dueNanos) {
 	}
 
-	ClaimWorker(StreamLeaseClient client, BlockingQueue<List<ClaimCandidate>> brokerInput,
+	ClaimWorker(StreamLeaseEngine client, BlockingQueue<List<ClaimCandidate>> brokerInput,
 			BlockingQueue<String> keyspaceQueue) {
 		this.client = client;
 		this.brokerInput = brokerInput;

@@ -23,7 +23,7 @@ final class LbsReader implements Runnable {
 
 	static final Duration BLOCK = Duration.ofMillis(400);
 
-	private final StreamLeaseClient client;
+	private final StreamLeaseEngine client;
 
 	private final EngineSettings settings;
 
@@ -35,7 +35,7 @@ final class LbsReader implements Runnable {
 	/** Malformed entries read but not yet dead-lettered because the call failed: retried before reading more. */
 	private List<LbsEntry> undeadLettered = new ArrayList<>();
 
-	LbsReader(StreamLeaseClient client) {
+	LbsReader(StreamLeaseEngine client) {
 		this.client = client;
 		this.settings = client.settings();
 		this.store = client.store();
@@ -140,7 +140,7 @@ final class LbsReader implements Runnable {
 		for (LbsEntry entry : entries) {
 			requests.add(new LeaseStore.Request(entry.stream(), entry.id()));
 		}
-		LeaseStore.Acquisitions reply = StreamLeaseClient.await(this.store.acquire(sessionId, requests, false));
+		LeaseStore.Acquisitions reply = StreamLeaseEngine.await(this.store.acquire(sessionId, requests, false));
 		if (reply.notLive()) {
 			// the session lapsed meanwhile: keep the batch, it is acquired under the next session
 			throw new RedisCallException("the session lapsed before the acquisition", null);

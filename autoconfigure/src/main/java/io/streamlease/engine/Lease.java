@@ -23,7 +23,7 @@ final class Lease implements LeasedStream {
 
 	}
 
-	private final StreamLeaseClient client;
+	private final StreamLeaseEngine client;
 
 	private final String name;
 
@@ -52,7 +52,7 @@ final class Lease implements LeasedStream {
 	/** Set when finishing failed and the engine retries it: the stream is not handed off meanwhile. */
 	volatile boolean finishing;
 
-	Lease(StreamLeaseClient client, String name, String lbsEntryId, Map<String, Object> info, long fencingToken,
+	Lease(StreamLeaseEngine client, String name, String lbsEntryId, Map<String, Object> info, long fencingToken,
 			boolean recovered, Checkpoint checkpoint, Session session) {
 		this.client = client;
 		this.name = name;

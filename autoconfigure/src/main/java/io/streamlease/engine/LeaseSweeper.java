@@ -44,7 +44,7 @@ final class LeaseSweeper {
 
 	private int sweeps;
 
-	private final StreamLeaseClient client;
+	private final StreamLeaseEngine client;
 
 	private final EngineSettings settings;
 
@@ -54,7 +54,7 @@ final class LeaseSweeper {
 
 	private final BlockingQueue<List<ClaimCandidate>> brokerInput;
 
-	LeaseSweeper(StreamLeaseClient client, ScheduledExecutorService scheduler,
+	LeaseSweeper(StreamLeaseEngine client, ScheduledExecutorService scheduler,
 			BlockingQueue<List<ClaimCandidate>> brokerInput) {
 		this.client = client;
 		this.settings = client.settings();

@@ -12,7 +12,7 @@ import org.slf4j.LoggerFactory;
  */
 final class RedisReachability {
 
-	private static final Logger logger = LoggerFactory.getLogger(StreamLeaseClient.class);
+	private static final Logger logger = LoggerFactory.getLogger(StreamLeaseEngine.class);
 
 	private final String service;
 

@@ -23,7 +23,7 @@ import io.streamlease.StreamLeaseEvent;
 import io.streamlease.engine.EngineMetrics;
 import io.streamlease.engine.StreamEvent;
 import io.streamlease.engine.StreamEvents;
-import io.streamlease.engine.StreamLeaseClient;
+import io.streamlease.engine.StreamLeaseEngine;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.redisson.api.RedissonClient;
@@ -54,7 +54,7 @@ public class StreamLeaseContainer {
 
 	private final Map<String, HandlerRun> runs = new ConcurrentHashMap<>();
 
-	private volatile StreamLeaseClient engine;
+	private volatile StreamLeaseEngine engine;
 
 	private volatile boolean running;
 
@@ -194,7 +194,7 @@ public class StreamLeaseContainer {
 	/**
 	 * The engine of the service, null before start.
 	 */
-	public StreamLeaseClient getEngine() {
+	public StreamLeaseEngine getEngine() {
 		return this.engine;
 	}
 

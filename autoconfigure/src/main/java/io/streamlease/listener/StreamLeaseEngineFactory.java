@@ -1,6 +1,6 @@
 package io.streamlease.listener;
 
-import io.streamlease.engine.StreamLeaseClient;
+import io.streamlease.engine.StreamLeaseEngine;
 
 /**
  * Creates the (not yet started) engine of a service: its settings, Redis client and metrics.
@@ -8,7 +8,7 @@ import io.streamlease.engine.StreamLeaseClient;
 @FunctionalInterface
 public interface StreamLeaseEngineFactory {
 
-	StreamLeaseClient create(String service);
+	StreamLeaseEngine create(String service);
 
 	/**
 	 * Creates the engine of a service that must not hold more than {@code streamLimit} streams at once, whatever
@@ -17,7 +17,7 @@ public interface StreamLeaseEngineFactory {
 	 * default ignores the limit (for factories written before it existed).
 	 * @param streamLimit the most streams the handler can process at once; {@link Integer#MAX_VALUE} for no limit
 	 */
-	default StreamLeaseClient create(String service, int streamLimit) {
+	default StreamLeaseEngine create(String service, int streamLimit) {
 		return create(service);
 	}
 

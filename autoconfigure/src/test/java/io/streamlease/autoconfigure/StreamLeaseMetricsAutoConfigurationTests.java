@@ -12,7 +12,7 @@ import io.streamlease.core.StreamLeaseTemplate;
 import io.streamlease.engine.ClaimResult;
 import io.streamlease.engine.EngineMetrics;
 import io.streamlease.engine.EngineSettings;
-import io.streamlease.engine.StreamLeaseClient;
+import io.streamlease.engine.StreamLeaseEngine;
 import io.streamlease.listener.EngineMetricsFactory;
 import io.streamlease.listener.StreamHandlerEndpointRegistry;
 import io.streamlease.listener.StreamLeaseContainer;
@@ -126,7 +126,7 @@ class StreamLeaseMetricsAutoConfigurationTests {
 		MicrometerEngineMetricsFactory factory = new MicrometerEngineMetricsFactory(registry);
 		factory.create("restarted", () -> null);
 		assertThat(registry.get(StreamLeaseMeters.LBS_PENDING).gauge().value()).isNaN();
-		StreamLeaseClient engine = StreamLeaseClient.create(applicationRedisson,
+		StreamLeaseEngine engine = StreamLeaseEngine.create(applicationRedisson,
 				EngineSettings.builder("restarted", "pod-1").build());
 		factory.create("restarted", () -> engine);
 		assertThat(registry.find(StreamLeaseMeters.LBS_PENDING).gauges()).hasSize(1);

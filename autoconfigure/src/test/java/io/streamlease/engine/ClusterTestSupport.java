@@ -196,7 +196,7 @@ abstract class ClusterTestSupport {
 				}
 			};
 			EngineTestSupport.Running running = new EngineTestSupport.Running(
-					StreamLeaseClient.create(this.redisson, builder.build(), metrics), this.redisson);
+					StreamLeaseEngine.create(this.redisson, builder.build(), metrics), this.redisson);
 			this.engines.put(service, running);
 			running.start();
 			return running;

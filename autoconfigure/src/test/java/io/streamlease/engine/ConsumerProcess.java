@@ -33,7 +33,7 @@ public final class ConsumerProcess {
 			.hbInterval(Duration.ofMillis(Long.parseLong(args[3])))
 			.retry(new RetrySettings(-1, Duration.ofMillis(50), Duration.ofMillis(500)))
 			.build();
-		StreamLeaseClient client = StreamLeaseClient.create(redisson, settings);
+		StreamLeaseEngine client = StreamLeaseEngine.create(redisson, settings);
 		StreamEvents events = client.start();
 		Map<String, LeasedStream> held = new ConcurrentHashMap<>();
 		Set<String> rejected = ConcurrentHashMap.newKeySet();

@@ -90,7 +90,7 @@ abstract class EngineTestSupport {
 		EngineSettings.Builder builder = settings(consumer);
 		tune.accept(builder);
 		RedissonClient client = redisson();
-		Running running = new Running(StreamLeaseClient.create(client, builder.build()), client);
+		Running running = new Running(StreamLeaseEngine.create(client, builder.build()), client);
 		this.engines.add(running);
 		return running;
 	}
@@ -108,7 +108,7 @@ abstract class EngineTestSupport {
 	 */
 	static final class Running {
 
-		final StreamLeaseClient client;
+		final StreamLeaseEngine client;
 
 		final RedissonClient redisson;
 
@@ -118,7 +118,7 @@ abstract class EngineTestSupport {
 
 		private Thread recorder;
 
-		Running(StreamLeaseClient client, RedissonClient redisson) {
+		Running(StreamLeaseEngine client, RedissonClient redisson) {
 			this.client = client;
 			this.redisson = redisson;
 		}

@@ -165,7 +165,7 @@ class RedisFailoverTests {
 
 	private Running start(String service, String consumer, RedissonClient redisson) {
 		EngineSettings settings = EngineSettings.builder(service, consumer).hbInterval(HB).build();
-		Running running = new Running(StreamLeaseClient.create(redisson, settings), redisson);
+		Running running = new Running(StreamLeaseEngine.create(redisson, settings), redisson);
 		this.engines.add(running);
 		running.start();
 		return running;

@@ -95,7 +95,7 @@ class RedisOutageTests extends EngineTestSupport {
 	void startsWhileRedisIsDownReportsItAndRunsAsSoonAsRedisAnswers() {
 		this.own = RedisServers.start(RedisServerSpec.defaults());
 		this.own.stop();
-		Running consumer = new Running(StreamLeaseClient.create(lazyClient(this.own),
+		Running consumer = new Running(StreamLeaseEngine.create(lazyClient(this.own),
 				settings("early").startupTimeout(Duration.ofMillis(500)).build()), this.lazy);
 		long started = System.nanoTime();
 		consumer.start();
@@ -117,7 +117,7 @@ class RedisOutageTests extends EngineTestSupport {
 	void failFastStartFailsWithinTheStartupTimeoutWhenRedisIsDown() {
 		this.own = RedisServers.start(RedisServerSpec.defaults());
 		this.own.stop();
-		StreamLeaseClient client = StreamLeaseClient.create(lazyClient(this.own),
+		StreamLeaseEngine client = StreamLeaseEngine.create(lazyClient(this.own),
 				settings("strict").startupTimeout(Duration.ofMillis(500)).failFast(true).build());
 		assertThatExceptionOfType(RedisCallException.class).isThrownBy(client::start)
 			.withMessageContaining("could not be reached within the startup timeout (PT0.5S")
@@ -188,7 +188,7 @@ class RedisOutageTests extends EngineTestSupport {
 			Config config = new Config();
 			config.useSingleServer().setAddress(redis.uri()).setUsername(user).setPassword("pw").setTimeout(1000);
 			this.lazy = Redisson.create(config);
-			Running consumer = new Running(StreamLeaseClient.create(this.lazy, settings("denied").build()), this.lazy);
+			Running consumer = new Running(StreamLeaseEngine.create(this.lazy, settings("denied").build()), this.lazy);
 			consumer.start();
 			redis.command("ACL", "SETUSER", user, "-evalsha", "-eval");
 			await().atMost(HB.multipliedBy(3)).until(() -> consumer.client.state() == EngineState.TERMINATED);
@@ -209,7 +209,7 @@ class RedisOutageTests extends EngineTestSupport {
 			config.setLazyInitialization(true);
 			config.useSingleServer().setAddress(redis.uri()).setUsername(user).setPassword("wrong").setTimeout(1000);
 			this.lazy = Redisson.create(config);
-			StreamLeaseClient client = StreamLeaseClient.create(this.lazy, settings("refused").build());
+			StreamLeaseEngine client = StreamLeaseEngine.create(this.lazy, settings("refused").build());
 			assertThatExceptionOfType(StreamLeaseException.class).isThrownBy(client::start)
 				.withMessageContaining("Redis refused the credentials");
 			assertThat(client.state()).isEqualTo(EngineState.TERMINATED);

@@ -16,7 +16,7 @@ import io.streamlease.StreamLeaseEvent;
 import io.streamlease.StreamState;
 import io.streamlease.autoconfigure.StreamLeaseAutoConfiguration;
 import io.streamlease.autoconfigure.StreamLeaseRedis;
-import io.streamlease.engine.StreamLeaseClient;
+import io.streamlease.engine.StreamLeaseEngine;
 import io.streamlease.test.redis.RedisServer;
 import io.streamlease.test.redis.RedisServers;
 import org.junit.jupiter.api.AfterAll;
@@ -83,7 +83,7 @@ class EntryReadingAtScaleTests {
 					.getContainers()
 					.iterator()
 					.next();
-				StreamLeaseClient engine = container.getEngine();
+				StreamLeaseEngine engine = container.getEngine();
 				announce(data, service, names);
 
 				List<Duration> renewalGaps = new ArrayList<>();

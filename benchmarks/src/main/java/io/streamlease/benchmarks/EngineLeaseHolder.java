@@ -12,7 +12,7 @@ import io.streamlease.engine.EngineMetrics;
 import io.streamlease.engine.EngineSettings;
 import io.streamlease.engine.StreamEvent;
 import io.streamlease.engine.StreamEvents;
-import io.streamlease.engine.StreamLeaseClient;
+import io.streamlease.engine.StreamLeaseEngine;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 import org.redisson.api.RedissonClient;
@@ -54,7 +54,7 @@ final class EngineLeaseHolder implements LeaseHolder {
 
 	private volatile long callsAtLastTick;
 
-	private StreamLeaseClient client;
+	private StreamLeaseEngine client;
 
 	private Thread drainer;
 
@@ -90,7 +90,7 @@ final class EngineLeaseHolder implements LeaseHolder {
 			.outputChannelSize(10_000)
 			.handoffOnClose(false)
 			.build();
-		this.client = StreamLeaseClient.create(this.redisson, settings, new EngineMetrics() {
+		this.client = StreamLeaseEngine.create(this.redisson, settings, new EngineMetrics() {
 
 			@Override
 			public void renewal(int leases, int lostLeases, boolean success, Duration duration) {
@@ -235,7 +235,7 @@ final class EngineLeaseHolder implements LeaseHolder {
 
 	@Override
 	public String setup() {
-		return "StreamLeaseClient with default settings except hb-interval, max-concurrent-streams >= N and output "
+		return "StreamLeaseEngine with default settings except hb-interval, max-concurrent-streams >= N and output "
 				+ "channel 10,000 (handoff on close off: not measured here); renewal: one renew.lua call per consumer every hb/2, whatever N";
 	}
 

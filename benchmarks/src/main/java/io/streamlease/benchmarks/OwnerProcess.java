@@ -10,7 +10,7 @@ import io.streamlease.engine.EngineSettings;
 import io.streamlease.engine.RetrySettings;
 import io.streamlease.engine.StreamEvent;
 import io.streamlease.engine.StreamEvents;
-import io.streamlease.engine.StreamLeaseClient;
+import io.streamlease.engine.StreamLeaseEngine;
 import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
 import org.redisson.config.Config;
@@ -52,7 +52,7 @@ public final class OwnerProcess {
 			config.useSingleServer().setAddress(args[0]).setTimeout(3000).setRetryAttempts(2).setRetryInterval(100);
 		}
 		RedissonClient redisson = Redisson.create(config);
-		List<StreamLeaseClient> clients = new ArrayList<>();
+		List<StreamLeaseEngine> clients = new ArrayList<>();
 		LongAdder added = new LongAdder();
 		for (String service : args[1].split(",")) {
 			EngineSettings settings = EngineSettings.builder(service, args[2])
@@ -61,7 +61,7 @@ public final class OwnerProcess {
 				.outputChannelSize(10_000)
 				.retry(new RetrySettings(-1, Duration.ofMillis(50), Duration.ofMillis(500)))
 				.build();
-			StreamLeaseClient client = StreamLeaseClient.create(redisson, settings);
+			StreamLeaseEngine client = StreamLeaseEngine.create(redisson, settings);
 			clients.add(client);
 			StreamEvents events = client.start();
 			Thread drainer = new Thread(() -> {

@@ -11,7 +11,7 @@ import io.streamlease.engine.EngineMetrics;
 import io.streamlease.engine.EngineSettings;
 import io.streamlease.engine.StreamEvent;
 import io.streamlease.engine.StreamEvents;
-import io.streamlease.engine.StreamLeaseClient;
+import io.streamlease.engine.StreamLeaseEngine;
 import org.redisson.api.RedissonClient;
 
 /**
@@ -27,7 +27,7 @@ final class RecordingEngine implements AutoCloseable {
 
 	private final RedissonClient redisson;
 
-	private final StreamLeaseClient client;
+	private final StreamLeaseEngine client;
 
 	private final Map<String, Added> added = new ConcurrentHashMap<>();
 
@@ -60,7 +60,7 @@ final class RecordingEngine implements AutoCloseable {
 	/** With {@code redisson} as its own client (shut down on close), for example a Redis Cluster client. */
 	RecordingEngine(RedissonClient redisson, EngineSettings settings, Consumer<StreamEvent> handler) {
 		this.redisson = redisson;
-		this.client = StreamLeaseClient.create(this.redisson, settings, new EngineMetrics() {
+		this.client = StreamLeaseEngine.create(this.redisson, settings, new EngineMetrics() {
 
 			@Override
 			public void keyspaceNotification(String stream) {
@@ -168,7 +168,7 @@ final class RecordingEngine implements AutoCloseable {
 		return this.disowned.sum();
 	}
 
-	StreamLeaseClient client() {
+	StreamLeaseEngine client() {
 		return this.client;
 	}
 

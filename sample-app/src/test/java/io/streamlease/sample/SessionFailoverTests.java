@@ -8,7 +8,7 @@ import java.util.Map;
 
 import io.streamlease.LeasedStream;
 import io.streamlease.core.StreamLeaseTemplate;
-import io.streamlease.engine.StreamLeaseClient;
+import io.streamlease.engine.StreamLeaseEngine;
 import io.streamlease.listener.StreamHandlerEndpointRegistry;
 import io.streamlease.test.redis.RedisServer;
 import io.streamlease.test.redis.SharedRedisServer;
@@ -52,7 +52,7 @@ class SessionFailoverTests {
 					amounts.put(stream, amount);
 					template.submit(stream, Map.of());
 				}
-				StreamLeaseClient engine = engine(lost);
+				StreamLeaseEngine engine = engine(lost);
 				// stop it in the middle of its sessions: once it has checkpointed some of their events
 				await().atMost(Duration.ofSeconds(15))
 					.until(() -> engine.ownedStreams()
@@ -81,7 +81,7 @@ class SessionFailoverTests {
 			assertThat(tokensOfTheLost.keySet()).as("sessions taken over by the survivor")
 				.anySatisfy((stream) -> assertThat(SessionProcessingTests.hash(redis, SessionSummaryWriter.key(stream)))
 					.containsEntry("consumer", "sample-survivor"));
-			StreamLeaseClient engine = engine(survivor);
+			StreamLeaseEngine engine = engine(survivor);
 			assertThat(engine.counters().claimed()).isPositive();
 			await().atMost(Duration.ofSeconds(10))
 				.untilAsserted(() -> assertThat(redis.command("XLEN", "sessions-input")).isEqualTo(0L));
@@ -102,7 +102,7 @@ class SessionFailoverTests {
 		return new SpringApplicationBuilder(SampleApplication.class).run(args.toArray(String[]::new));
 	}
 
-	private static StreamLeaseClient engine(ConfigurableApplicationContext context) {
+	private static StreamLeaseEngine engine(ConfigurableApplicationContext context) {
 		return context.getBean(StreamHandlerEndpointRegistry.class).getContainers().iterator().next().getEngine();
 	}
 

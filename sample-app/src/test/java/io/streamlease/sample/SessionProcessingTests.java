@@ -11,7 +11,7 @@ import java.util.Map;
 import java.util.Random;
 
 import io.streamlease.core.StreamLeaseTemplate;
-import io.streamlease.engine.StreamLeaseClient;
+import io.streamlease.engine.StreamLeaseEngine;
 import io.streamlease.listener.StreamHandlerEndpointRegistry;
 import io.streamlease.test.redis.RedisServer;
 import io.streamlease.test.redis.RedisServers;
@@ -88,7 +88,7 @@ class SessionProcessingTests {
 			assertThat(Long.parseLong(summary.get("fencingToken"))).as(stream).isPositive();
 		});
 
-		StreamLeaseClient engine = engine();
+		StreamLeaseEngine engine = engine();
 		await().atMost(Duration.ofSeconds(10))
 			.untilAsserted(() -> assertThat(redis.command("XLEN", "sessions-input")).isEqualTo(0L));
 		assertThat(redis.command("XLEN", engine.keys().deadLetters())).isEqualTo(0L);
@@ -163,7 +163,7 @@ class SessionProcessingTests {
 				.build(), HttpResponse.BodyHandlers.ofString());
 	}
 
-	private StreamLeaseClient engine() {
+	private StreamLeaseEngine engine() {
 		return this.context.getBean(StreamHandlerEndpointRegistry.class)
 			.getContainers()
 			.stream()

@@ -45,7 +45,7 @@ import tools.jackson.databind.JsonNode;
  * Redisson's own event loop).
  * <pre>{@code
  * EngineSettings settings = EngineSettings.builder("orders", "pod-1").build();
- * try (StreamLeaseClient client = StreamLeaseClient.create(redisson, settings)) {
+ * try (StreamLeaseEngine client = StreamLeaseEngine.create(redisson, settings)) {
  *     StreamEvents events = client.start();
  *     StreamEvent event = events.take();
  *     if (event.type() == StreamEvent.Type.ADDED) {
@@ -55,9 +55,9 @@ import tools.jackson.databind.JsonNode;
  * }
  * }</pre>
  */
-public final class StreamLeaseClient implements AutoCloseable {
+public final class StreamLeaseEngine implements AutoCloseable {
 
-	private static final Logger logger = LoggerFactory.getLogger(StreamLeaseClient.class);
+	private static final Logger logger = LoggerFactory.getLogger(StreamLeaseEngine.class);
 
 
 
@@ -133,7 +133,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 
 	private int handoffListenerId;
 
-	private StreamLeaseClient(RedissonClient redisson, EngineSettings settings, EngineMetrics metrics) {
+	private StreamLeaseEngine(RedissonClient redisson, EngineSettings settings, EngineMetrics metrics) {
 		this.redisson = redisson;
 		this.settings = settings;
 		this.metrics = (metrics != null) ? metrics : EngineMetrics.NONE;
@@ -153,15 +153,15 @@ public final class StreamLeaseClient implements AutoCloseable {
 	/**
 	 * Creates an engine; nothing touches Redis until {@link #start()}.
 	 */
-	public static StreamLeaseClient create(RedissonClient redisson, EngineSettings settings) {
+	public static StreamLeaseEngine create(RedissonClient redisson, EngineSettings settings) {
 		return create(redisson, settings, EngineMetrics.NONE);
 	}
 
 	/**
 	 * Creates an engine that reports to {@code metrics}.
 	 */
-	public static StreamLeaseClient create(RedissonClient redisson, EngineSettings settings, EngineMetrics metrics) {
-		return new StreamLeaseClient(redisson, settings, metrics);
+	public static StreamLeaseEngine create(RedissonClient redisson, EngineSettings settings, EngineMetrics metrics) {
+		return new StreamLeaseEngine(redisson, settings, metrics);
 	}
 
 	/**
@@ -1100,20 +1100,20 @@ public final class StreamLeaseClient implements AutoCloseable {
 
 		@Override
 		public boolean isRunning() {
-			return StreamLeaseClient.this.running;
+			return StreamLeaseEngine.this.running;
 		}
 
 		@Override
 		public void renewed(Map<String, Long> live) {
 			liveConsumers(new ArrayList<>(live.keySet()));
-			StreamLeaseClient.this.renewed();
+			StreamLeaseEngine.this.renewed();
 			long earliest = Long.MAX_VALUE;
 			for (Map.Entry<String, Long> peer : live.entrySet()) {
 				if (!peer.getKey().equals(id())) {
 					earliest = Math.min(earliest, peer.getValue());
 				}
 			}
-			LeaseSweeper current = StreamLeaseClient.this.sweeper;
+			LeaseSweeper current = StreamLeaseEngine.this.sweeper;
 			if (current != null && earliest != Long.MAX_VALUE) {
 				current.watchDeadline(Duration.ofMillis(earliest));
 			}
@@ -1121,12 +1121,12 @@ public final class StreamLeaseClient implements AutoCloseable {
 
 		@Override
 		public void sessionLost(String reason) {
-			StreamLeaseClient.this.sessionLost(reason);
+			StreamLeaseEngine.this.sessionLost(reason);
 		}
 
 		@Override
 		public boolean openSession() {
-			return StreamLeaseClient.this.reopenSession();
+			return StreamLeaseEngine.this.reopenSession();
 		}
 
 		@Override
@@ -1137,17 +1137,17 @@ public final class StreamLeaseClient implements AutoCloseable {
 
 		@Override
 		public int heldCount() {
-			return StreamLeaseClient.this.held.size();
+			return StreamLeaseEngine.this.held.size();
 		}
 
 		@Override
 		public boolean redisFailed(String what, Throwable failure) {
-			return StreamLeaseClient.this.redisFailed(what, failure);
+			return StreamLeaseEngine.this.redisFailed(what, failure);
 		}
 
 		@Override
 		public void renewalOverdue(long millis) {
-			if (StreamLeaseClient.this.reachability.isReachable()) {
+			if (StreamLeaseEngine.this.reachability.isReachable()) {
 				recordFailure("renewing the session", new RedisCallException("no renewal was confirmed for " + millis
 						+ " ms", null));
 			}
@@ -1155,7 +1155,7 @@ public final class StreamLeaseClient implements AutoCloseable {
 
 		@Override
 		public EngineMetrics metrics() {
-			return StreamLeaseClient.this.metrics;
+			return StreamLeaseEngine.this.metrics;
 		}
 
 	}
