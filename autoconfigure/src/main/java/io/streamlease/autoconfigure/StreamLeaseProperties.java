@@ -2,6 +2,7 @@ package io.streamlease.autoconfigure;
 
 import java.time.Duration;
 
+import io.streamlease.engine.EngineSettings;
 import io.streamlease.engine.KeyspaceNotifications;
 import io.streamlease.listener.ContainerSettings;
 import org.springframework.boot.context.properties.ConfigurationProperties;
@@ -72,7 +73,7 @@ public class StreamLeaseProperties {
 	 * peers get the new work. A service whose stream-level handler runs on a pool of handler.threads (no virtual
 	 * threads) holds at most handler.threads streams.
 	 */
-	private int maxConcurrentStreams = 1000;
+	private int maxConcurrentStreams = EngineSettings.DEFAULT_MAX_CONCURRENT_STREAMS;
 
 	/**
 	 * How often the sweep looks for lapsed leases and orphaned LBS entries. Defaults to hb-interval / 4.

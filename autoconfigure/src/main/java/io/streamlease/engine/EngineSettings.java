@@ -9,6 +9,9 @@ import java.util.Objects;
  */
 public final class EngineSettings {
 
+	/** The default of {@link #maxConcurrentStreams()}, for the engine and the starter's property alike. */
+	public static final int DEFAULT_MAX_CONCURRENT_STREAMS = 10_000;
+
 	private final String serviceName;
 
 	private final String consumerId;
@@ -262,7 +265,7 @@ public final class EngineSettings {
 
 		private KeyspaceNotifications keyspaceNotifications = KeyspaceNotifications.AUTO;
 
-		private int maxConcurrentStreams = 10_000;
+		private int maxConcurrentStreams = DEFAULT_MAX_CONCURRENT_STREAMS;
 
 		private Duration sweepInterval;
 

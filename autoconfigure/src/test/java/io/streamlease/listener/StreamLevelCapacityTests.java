@@ -67,7 +67,8 @@ class StreamLevelCapacityTests {
 			}
 			StreamLeaseContainer container = container(context);
 			await().atMost(5, TimeUnit.SECONDS).until(() -> container.getEngine().ownedCount() == 5);
-			assertThat(container.getEngine().settings().maxConcurrentStreams()).isEqualTo(1000);
+			assertThat(container.getEngine().settings().maxConcurrentStreams())
+				.isEqualTo(io.streamlease.engine.EngineSettings.DEFAULT_MAX_CONCURRENT_STREAMS);
 			context.getBean(Async.class).release.complete(null);
 		});
 	}
