@@ -133,8 +133,10 @@ final class LbsReader implements Runnable {
 			return;
 		}
 		String sessionId = this.client.sessionId();
-		if (sessionId == null) {
-			throw new RedisCallException("no session (registering again)", null);
+		if (sessionId == null || !this.client.sessionSafe()) {
+			// no session, or one whose registration was answered late and is not yet renewed: acquiring now would
+			// hand out streams that the application must refuse (not owned); the batch waits for a safe session
+			throw new RedisCallException("no safe session (registering or renewing again)", null);
 		}
 		List<LeaseStore.Request> requests = new ArrayList<>(entries.size());
 		for (LbsEntry entry : entries) {

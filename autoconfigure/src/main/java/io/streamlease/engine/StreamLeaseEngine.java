@@ -691,6 +691,11 @@ public final class StreamLeaseEngine implements AutoCloseable {
 		return this.session.id();
 	}
 
+	/** Whether the session's local safety deadline has not passed. */
+	boolean sessionSafe() {
+		return this.session.isSafe();
+	}
+
 	/** Whether the reader and the claim worker should go on: running and not told to stop reading. */
 	boolean isReading() {
 		return this.running && this.reading;

@@ -247,6 +247,9 @@ public class StreamLeaseContainer {
 
 	private void added(LeasedStream lease) {
 		if (!lease.isOwned()) {
+			// not (or no longer) safely owned when its event arrives: give it back rather than hold it unprocessed
+			// (nothing happens if the engine already disowned it)
+			this.engine.handOff(lease);
 			return;
 		}
 		HandlerRun run = new HandlerRun(lease);
