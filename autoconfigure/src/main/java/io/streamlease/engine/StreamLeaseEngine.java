@@ -452,12 +452,8 @@ public final class StreamLeaseEngine implements AutoCloseable {
 		catch (RuntimeException ex) {
 			if (this.running && redisFailed("handing off stream '" + lease.name() + "'", ex) && this.scheduler != null
 					&& !this.scheduler.isShutdown()) {
-				Duration delay = this.settings.retry().delay(attempt + 1);
-				if (delay.compareTo(this.settings.hbInterval().dividedBy(2)) > 0) {
-					delay = this.settings.hbInterval().dividedBy(2);
-				}
-				this.scheduler.schedule(() -> releaseOnServer(lease, attempt + 1), Math.max(1, delay.toMillis()),
-						TimeUnit.MILLISECONDS);
+				this.scheduler.schedule(() -> releaseOnServer(lease, attempt + 1),
+						Math.max(1, backgroundRetryDelay(attempt + 1).toMillis()), TimeUnit.MILLISECONDS);
 			}
 		}
 	}
@@ -963,10 +959,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 		if (this.scheduler == null || this.scheduler.isShutdown()) {
 			return;
 		}
-		Duration delay = this.settings.retry().delay(attempt);
-		if (delay.compareTo(this.settings.hbInterval().dividedBy(2)) > 0) {
-			delay = this.settings.hbInterval().dividedBy(2);
-		}
+		Duration delay = backgroundRetryDelay(attempt);
 		this.scheduler.schedule(() -> {
 			if (lease.state() != Lease.State.HELD || !this.running) {
 				return;
@@ -985,6 +978,13 @@ public final class StreamLeaseEngine implements AutoCloseable {
 				}
 			}
 		}, Math.max(1, delay.toMillis()), TimeUnit.MILLISECONDS);
+	}
+
+	/** The back-off of a call retried in the background for a held stream: the retry settings, at most hb / 2. */
+	private Duration backgroundRetryDelay(int attempt) {
+		Duration delay = this.settings.retry().delay(attempt);
+		Duration cap = this.settings.hbInterval().dividedBy(2);
+		return (delay.compareTo(cap) > 0) ? cap : delay;
 	}
 
 	private void completeFinish(Lease lease, LeaseStore.Finish reply) {
@@ -1325,21 +1325,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 * @return false if interrupted
 	 */
 	boolean backOff(Duration duration) {
-		long until = System.nanoTime() + duration.toNanos();
-		try {
-			while (this.running) {
-				long left = until - System.nanoTime();
-				if (left <= 0 || this.reachability.isReachable()) {
-					return true;
-				}
-				Thread.sleep(Math.min(TimeUnit.NANOSECONDS.toMillis(left) + 1, 50));
-			}
-			return true;
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			return false;
-		}
+		return sleep(duration, () -> this.running, this.reachability::isReachable);
 	}
 
 	/**
@@ -1347,11 +1333,21 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 * @return false if interrupted
 	 */
 	boolean sleepWhileRunning(Duration duration) {
+		return sleep(duration, () -> this.running || this.state == EngineState.STARTING, () -> false);
+	}
+
+	/**
+	 * Sleeps up to {@code duration} in steps of at most 50 ms while {@code awake} holds, returning early once
+	 * {@code wakeEarly} does.
+	 * @return false if interrupted
+	 */
+	private static boolean sleep(Duration duration, java.util.function.BooleanSupplier awake,
+			java.util.function.BooleanSupplier wakeEarly) {
 		long until = System.nanoTime() + duration.toNanos();
 		try {
-			while (this.running || this.state == EngineState.STARTING) {
+			while (awake.getAsBoolean()) {
 				long left = until - System.nanoTime();
-				if (left <= 0) {
+				if (left <= 0 || wakeEarly.getAsBoolean()) {
 					return true;
 				}
 				Thread.sleep(Math.min(TimeUnit.NANOSECONDS.toMillis(left) + 1, 50));
