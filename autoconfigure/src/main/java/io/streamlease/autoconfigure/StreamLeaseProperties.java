@@ -6,6 +6,7 @@ import io.streamlease.engine.EngineSettings;
 import io.streamlease.engine.KeyspaceNotifications;
 import io.streamlease.listener.ContainerSettings;
 import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.boot.context.properties.DeprecatedConfigurationProperty;
 import org.springframework.util.unit.DataSize;
 
 /**
@@ -91,7 +92,7 @@ public class StreamLeaseProperties {
 	private int readBatchSize = 100;
 
 	/**
-	 * How many leases one renewal script call renews (at most 4000).
+	 * Not used since engine v2: a consumer renews all its streams with one call per tick.
 	 */
 	private int renewalChunkSize = 1000;
 
@@ -245,10 +246,14 @@ public class StreamLeaseProperties {
 		this.readBatchSize = readBatchSize;
 	}
 
+	@Deprecated(since = "0.1.0")
+	@DeprecatedConfigurationProperty(reason = "Not used since engine v2: a consumer renews all its streams with one call "
+			+ "per tick, whatever their number", since = "0.1.0")
 	public int getRenewalChunkSize() {
 		return this.renewalChunkSize;
 	}
 
+	@Deprecated(since = "0.1.0")
 	public void setRenewalChunkSize(int renewalChunkSize) {
 		this.renewalChunkSize = renewalChunkSize;
 	}

@@ -97,7 +97,6 @@ final class StreamLeasePropertiesMapper {
 				.autoClaim(p.isAutoClaim())
 				.handoffOnClose(p.getShutdown().isHandoff())
 				.readBatchSize(p.getReadBatchSize())
-				.renewalChunkSize(p.getRenewalChunkSize())
 				.claimStagger(p.getClaimStagger())
 				.maxEntrySize(maxEntrySize())
 				.deadLetterMaxLength(p.getDeadLetterMaxLength())

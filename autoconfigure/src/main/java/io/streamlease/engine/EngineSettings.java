@@ -42,8 +42,6 @@ public final class EngineSettings {
 
 	private final int readBatchSize;
 
-	private final int renewalChunkSize;
-
 	private final Duration claimStagger;
 
 	private final int maxEntrySize;
@@ -74,7 +72,6 @@ public final class EngineSettings {
 		this.autoClaim = builder.autoClaim;
 		this.handoffOnClose = builder.handoffOnClose;
 		this.readBatchSize = builder.readBatchSize;
-		this.renewalChunkSize = builder.renewalChunkSize;
 		this.claimStagger = builder.claimStagger;
 		this.maxEntrySize = builder.maxEntrySize;
 		this.deadLetterMaxLength = builder.deadLetterMaxLength;
@@ -183,11 +180,6 @@ public final class EngineSettings {
 		return this.readBatchSize;
 	}
 
-	/** How many leases one renewal script call renews. Default 1000. */
-	public int renewalChunkSize() {
-		return this.renewalChunkSize;
-	}
-
 	/** How long a consumer that is not the preferred claimer of a stream waits per rank before claiming it. Default 50 ms. */
 	public Duration claimStagger() {
 		return this.claimStagger;
@@ -275,8 +267,6 @@ public final class EngineSettings {
 
 		private int readBatchSize = 100;
 
-		private int renewalChunkSize = 1000;
-
 		private Duration claimStagger = Duration.ofMillis(50);
 
 		private int maxEntrySize = 1024 * 1024;
@@ -360,11 +350,6 @@ public final class EngineSettings {
 
 		public Builder readBatchSize(int readBatchSize) {
 			this.readBatchSize = readBatchSize;
-			return this;
-		}
-
-		public Builder renewalChunkSize(int renewalChunkSize) {
-			this.renewalChunkSize = renewalChunkSize;
 			return this;
 		}
 
@@ -455,11 +440,6 @@ public final class EngineSettings {
 				positive("sweep-interval", this.sweepInterval);
 			}
 			positive("read-batch-size", this.readBatchSize);
-			positive("renewal-chunk-size", this.renewalChunkSize);
-			if (this.renewalChunkSize > 4000) {
-				throw new InvalidSettingException("renewal-chunk-size", this.renewalChunkSize,
-						"it must be at most 4000 (one script call must stay short to keep Redis responsive)");
-			}
 			if (this.claimStagger == null || this.claimStagger.isNegative()) {
 				throw new InvalidSettingException("claim-stagger", this.claimStagger, "it must be 0 or more");
 			}

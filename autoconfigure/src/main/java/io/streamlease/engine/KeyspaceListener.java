@@ -1,17 +1,11 @@
 package io.streamlease.engine;
 
-import java.util.ArrayList;
-import java.util.Collection;
-import java.util.List;
 import java.util.concurrent.BlockingQueue;
 
 import io.streamlease.StreamLeaseException;
 import org.redisson.api.RPatternTopic;
 import org.redisson.api.RedissonClient;
-import org.redisson.api.redisnode.RedisNode;
-import org.redisson.api.redisnode.RedisNodes;
 import org.redisson.client.codec.StringCodec;
-import org.redisson.config.Config;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -99,13 +93,10 @@ final class KeyspaceListener {
 			return;
 		}
 		try {
-			for (RedisNode node : masters()) {
-				String current = node.getConfig("notify-keyspace-events").getOrDefault("notify-keyspace-events", "");
-				String merged = merge(current);
-				if (!merged.equals(current)) {
-					node.setConfig("notify-keyspace-events", merged);
+			for (NotifyKeyspaceEvents.Change change : NotifyKeyspaceEvents.ensure(this.redisson, 'K', 'x')) {
+				if (change.changed()) {
 					logger.info("Set notify-keyspace-events on {} from '{}' to '{}' for lapsed-lease detection",
-							node.getAddr(), current, merged);
+							change.node(), change.before(), change.after());
 				}
 			}
 			this.configured = true;
@@ -145,38 +136,6 @@ final class KeyspaceListener {
 				logger.debug("Could not unsubscribe from keyspace notifications", ex);
 			}
 		}
-	}
-
-	/**
-	 * The flags with K (keyspace channel) and x (expired events) added, keeping every existing flag.
-	 */
-	static String merge(String current) {
-		String merged = (current != null) ? current : "";
-		if (merged.indexOf('K') < 0) {
-			merged = merged + "K";
-		}
-		if (merged.indexOf('x') < 0 && merged.indexOf('A') < 0) {
-			merged = merged + "x";
-		}
-		return merged;
-	}
-
-	private Collection<? extends RedisNode> masters() {
-		Config config = this.redisson.getConfig();
-		if (config.isClusterConfig()) {
-			return this.redisson.getRedisNodes(RedisNodes.CLUSTER).getMasters();
-		}
-		List<RedisNode> nodes = new ArrayList<>(1);
-		if (config.isSentinelConfig()) {
-			nodes.add(this.redisson.getRedisNodes(RedisNodes.SENTINEL_MASTER_SLAVE).getMaster());
-		}
-		else if (config.isSingleConfig()) {
-			nodes.add(this.redisson.getRedisNodes(RedisNodes.SINGLE).getInstance());
-		}
-		else {
-			nodes.add(this.redisson.getRedisNodes(RedisNodes.MASTER_SLAVE).getMaster());
-		}
-		return nodes;
 	}
 
 }

@@ -1,19 +1,14 @@
 package io.streamlease.listener;
 
-import java.util.ArrayList;
-import java.util.Collection;
-import java.util.List;
 import java.util.function.Consumer;
 
+import io.streamlease.engine.NotifyKeyspaceEvents;
 import org.apache.commons.logging.Log;
 import org.apache.commons.logging.LogFactory;
 import org.redisson.api.RPatternTopic;
 import org.redisson.api.RedissonClient;
 import org.redisson.api.listener.PatternStatusListener;
-import org.redisson.api.redisnode.RedisNode;
-import org.redisson.api.redisnode.RedisNodes;
 import org.redisson.client.codec.StringCodec;
-import org.redisson.config.Config;
 
 /**
  * The fast path of entry-level reading: the keyspace {@code xadd} event of every data stream, from one pattern
@@ -86,18 +81,14 @@ final class DataStreamNotifications {
 				});
 				this.topic = subscribing;
 			}
-			boolean enabled = true;
-			for (RedisNode node : masters()) {
-				String current = node.getConfig("notify-keyspace-events").getOrDefault("notify-keyspace-events", "");
-				String merged = merge(current);
-				if (!merged.equals(current)) {
-					node.setConfig("notify-keyspace-events", merged);
-					logger.info("Set notify-keyspace-events on " + node.getAddr() + " from '" + current + "' to '" + merged
-							+ "' so that entry-level handlers of service '" + this.service + "' learn of new entries at once");
+			for (NotifyKeyspaceEvents.Change change : NotifyKeyspaceEvents.ensure(this.redisson, 'E', 't')) {
+				if (change.changed()) {
+					logger.info("Set notify-keyspace-events on " + change.node() + " from '" + change.before() + "' to '"
+							+ change.after() + "' so that entry-level handlers of service '" + this.service
+							+ "' learn of new entries at once");
 				}
-				enabled &= merged.equals(merge(node.getConfig("notify-keyspace-events")
-					.getOrDefault("notify-keyspace-events", "")));
 			}
+			boolean enabled = NotifyKeyspaceEvents.enabled(this.redisson, 'E', 't');
 			if (enabled && !this.active) {
 				this.resubscribed.run();
 			}
@@ -134,38 +125,6 @@ final class DataStreamNotifications {
 			logger.debug("Could not unsubscribe from keyspace xadd events", ex);
 		}
 		this.active = false;
-	}
-
-	/**
-	 * The flags with E (key-event channel) and t (stream commands) added, keeping every existing flag.
-	 */
-	static String merge(String current) {
-		String merged = (current != null) ? current : "";
-		if (merged.indexOf('E') < 0) {
-			merged = merged + "E";
-		}
-		if (merged.indexOf('t') < 0 && merged.indexOf('A') < 0) {
-			merged = merged + "t";
-		}
-		return merged;
-	}
-
-	private Collection<? extends RedisNode> masters() {
-		Config config = this.redisson.getConfig();
-		if (config.isClusterConfig()) {
-			return this.redisson.getRedisNodes(RedisNodes.CLUSTER).getMasters();
-		}
-		List<RedisNode> nodes = new ArrayList<>(1);
-		if (config.isSentinelConfig()) {
-			nodes.add(this.redisson.getRedisNodes(RedisNodes.SENTINEL_MASTER_SLAVE).getMaster());
-		}
-		else if (config.isSingleConfig()) {
-			nodes.add(this.redisson.getRedisNodes(RedisNodes.SINGLE).getInstance());
-		}
-		else {
-			nodes.add(this.redisson.getRedisNodes(RedisNodes.MASTER_SLAVE).getMaster());
-		}
-		return nodes;
 	}
 
 }

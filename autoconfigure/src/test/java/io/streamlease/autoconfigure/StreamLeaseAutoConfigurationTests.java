@@ -298,7 +298,6 @@ class StreamLeaseAutoConfigurationTests {
 			assertThat(engine.autoClaim()).isFalse();
 			assertThat(engine.handoffOnClose()).isFalse();
 			assertThat(engine.readBatchSize()).isEqualTo(16);
-			assertThat(engine.renewalChunkSize()).isEqualTo(17);
 			assertThat(engine.claimStagger()).isEqualTo(Duration.ofMillis(70));
 			assertThat(engine.maxEntrySize()).isEqualTo(64 * 1024);
 			assertThat(engine.deadLetterMaxLength()).isEqualTo(18);
@@ -375,8 +374,6 @@ class StreamLeaseAutoConfigurationTests {
 			stream-lease.max-concurrent-streams=0        | stream-lease.max-concurrent-streams
 			stream-lease.sweep-interval=0s               | stream-lease.sweep-interval
 			stream-lease.read-batch-size=0               | stream-lease.read-batch-size
-			stream-lease.renewal-chunk-size=0            | stream-lease.renewal-chunk-size
-			stream-lease.renewal-chunk-size=4001         | stream-lease.renewal-chunk-size
 			stream-lease.claim-stagger=-1ms              | stream-lease.claim-stagger
 			stream-lease.max-entry-size=0B               | stream-lease.max-entry-size
 			stream-lease.max-entry-size=3GB              | stream-lease.max-entry-size

@@ -19,6 +19,15 @@ import static org.awaitility.Awaitility.await;
 class EnginePiecesTests {
 
 	@Test
+	void notificationFlagsAreAddedToTheServersSettingAndNeverRemoved() {
+		assertThat(NotifyKeyspaceEvents.merge("", 'K', 'x')).isEqualTo("Kx");
+		assertThat(NotifyKeyspaceEvents.merge(null, 'E', 't')).isEqualTo("Et");
+		assertThat(NotifyKeyspaceEvents.merge("Ex", 'K', 'x')).isEqualTo("ExK");
+		assertThat(NotifyKeyspaceEvents.merge("KEA", 'E', 't')).isEqualTo("KEA");
+		assertThat(NotifyKeyspaceEvents.merge("Kxg", 'E', 't')).isEqualTo("KxgEt");
+	}
+
+	@Test
 	void anOwnershipRecordIsWrittenAndReadInOnePlace() {
 		OwnershipRecord record = new OwnershipRecord(1839272896869376L, "17", "1700000000000-3");
 		assertThat(record.value()).isEqualTo("1839272896869376:17:1700000000000-3");

@@ -82,8 +82,6 @@ class EngineSettingsTests {
 		assertRule((b) -> b.maxConcurrentStreams(0), "max-concurrent-streams", "greater than 0");
 		assertRule((b) -> b.sweepInterval(Duration.ofMillis(-1)), "sweep-interval", "greater than 0");
 		assertRule((b) -> b.readBatchSize(0), "read-batch-size", "greater than 0");
-		assertRule((b) -> b.renewalChunkSize(0), "renewal-chunk-size", "greater than 0");
-		assertRule((b) -> b.renewalChunkSize(5000), "renewal-chunk-size", "at most 4000");
 		assertRule((b) -> b.maxEntrySize(0), "max-entry-size", "greater than 0");
 		assertRule((b) -> b.deadLetterMaxLength(0), "dead-letter-max-length", "greater than 0");
 		assertRule((b) -> b.claimStagger(Duration.ofMillis(-1)), "claim-stagger", "0 or more");
