@@ -5,8 +5,6 @@ import java.util.Collection;
 import java.util.List;
 import java.util.function.Consumer;
 
-import org.apache.commons.logging.Log;
-import org.apache.commons.logging.LogFactory;
 import org.redisson.api.RPatternTopic;
 import org.redisson.api.RedissonClient;
 import org.redisson.api.listener.PatternStatusListener;
@@ -14,6 +12,8 @@ import org.redisson.api.redisnode.RedisNode;
 import org.redisson.api.redisnode.RedisNodes;
 import org.redisson.client.codec.StringCodec;
 import org.redisson.config.Config;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The fast path of entry-level reading: the keyspace {@code xadd} event of every data stream, from one pattern
@@ -25,7 +25,7 @@ import org.redisson.config.Config;
  */
 final class DataStreamNotifications {
 
-	private static final Log logger = LogFactory.getLog(DataStreamNotifications.class);
+	private static final Logger logger = LoggerFactory.getLogger(DataStreamNotifications.class);
 
 	static final String CHANNEL_PATTERN = "__keyevent@*__:xadd";
 
@@ -92,8 +92,8 @@ final class DataStreamNotifications {
 				String merged = merge(current);
 				if (!merged.equals(current)) {
 					node.setConfig("notify-keyspace-events", merged);
-					logger.info("Set notify-keyspace-events on " + node.getAddr() + " from '" + current + "' to '" + merged
-							+ "' so that entry-level handlers of service '" + this.service + "' learn of new entries at once");
+					logger.info("Set notify-keyspace-events on {} from '{}' to '{}' so that entry-level handlers of service "
+							+ "'{}' learn of new entries at once", node.getAddr(), current, merged, this.service);
 				}
 				enabled &= merged.equals(merge(node.getConfig("notify-keyspace-events")
 					.getOrDefault("notify-keyspace-events", "")));
@@ -106,9 +106,9 @@ final class DataStreamNotifications {
 		}
 		catch (RuntimeException ex) {
 			if (this.active || !this.warned) {
-				logger.warn("Entry-level handlers of service '" + this.service + "' cannot use keyspace xadd events ("
-						+ ex.getMessage() + "); every idle data stream is read every max-poll-interval instead. To use "
-						+ "the fast path, allow CONFIG GET/SET or enable 'Et' in notify-keyspace-events on the server.");
+				logger.warn("Entry-level handlers of service '{}' cannot use keyspace xadd events ({}); every idle data "
+						+ "stream is read every max-poll-interval instead. To use the fast path, allow CONFIG GET/SET or "
+						+ "enable 'Et' in notify-keyspace-events on the server.", this.service, ex.getMessage());
 				this.warned = true;
 			}
 			this.active = false;
