@@ -118,12 +118,19 @@ final class HandlerRuns {
 		}
 		if (delay != null) {
 			record(run, "retried", startedNanos);
-			logger.warn("{} (attempt {}); retrying in {} ms", failure.getMessage(), attempts, delay.toMillis());
+			logger.warn("{} (attempt {}); retrying in {} ms", failure.getMessage(), describeAttempts(attempts),
+					delay.toMillis());
 			return delay;
 		}
 		recover(run, failure, attempts, startedNanos);
 		ended(run);
 		return null;
+	}
+
+	/** "2 of 3" with the default policy, "2" with another. */
+	private Object describeAttempts(int attempts) {
+		return (this.errorHandler instanceof DefaultStreamErrorHandler policy)
+				? attempts + " of " + policy.getMaxAttempts() : attempts;
 	}
 
 	private void recover(HandlerRun run, HandlerFailedException failure, int attempts, long startedNanos) {
