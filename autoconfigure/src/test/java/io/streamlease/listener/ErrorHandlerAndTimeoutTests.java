@@ -114,8 +114,12 @@ class ErrorHandlerAndTimeoutTests {
 				assertThat(handler.interrupted).containsExactly("slow", "slow");
 				assertThat(deadLetters(service)).contains("exceeded stream-lease.handler.timeout (PT0.3S) on stream 'slow'")
 					.contains("attempt 2 of 2");
-				assertThat(output.getOut()).contains("@StreamHandler 'sleeper' (ErrorHandlerAndTimeoutTests.Sleeping.handle()) of service '"
-						+ service + "' exceeded stream-lease.handler.timeout (PT0.3S) on stream 'slow'");
+				// one WARN line per timed-out attempt, naming the handler id, the method, the service and the stream
+				String line = "@StreamHandler 'sleeper' (ErrorHandlerAndTimeoutTests.Sleeping.handle()) of service '"
+						+ service + "' exceeded stream-lease.handler.timeout (PT0.3S) on stream 'slow': cancelled it";
+				assertThat(output.getOut().lines().filter((logged) -> logged.contains(line)))
+					.hasSize(2)
+					.allMatch((logged) -> logged.contains("WARN"));
 			});
 	}
 
