@@ -19,8 +19,12 @@ import java.lang.annotation.Target;
  * entry order per stream, checkpointing the position and the state under the fencing token as it goes; the
  * method finishes the stream with {@link StreamState#complete()}.</li>
  * </ul>
- * A method that throws is retried with back-off up to {@code stream-lease.handler.max-attempts} times (the count
- * survives a failover), then its stream is dead-lettered and finished.
+ * A method that throws (or exceeds {@code stream-lease.handler.timeout}) is retried with back-off up to
+ * {@code stream-lease.handler.max-attempts} times (the count survives a failover), then its stream is dead-lettered
+ * and finished; a {@code StreamHandlerErrorHandler} bean replaces that policy.
+ * <p>
+ * What differs between services can be set per handler ({@link #maxAttempts()}, {@link #initialBackoff()},
+ * {@link #maxBackoff()}, {@link #maxConcurrentStreams()}); an attribute left empty takes the property's value.
  */
 @Target({ ElementType.METHOD, ElementType.ANNOTATION_TYPE })
 @Retention(RetentionPolicy.RUNTIME)
@@ -38,5 +42,30 @@ public @interface StreamHandler {
 	 * An id for the handler, for logs and the actuator endpoint; empty for {@code <bean name>.<method name>}.
 	 */
 	String id() default "";
+
+	/**
+	 * Attempts per stream before it is dead-lettered, for this handler; empty for
+	 * {@code stream-lease.handler.max-attempts}. Supports {@code ${...}} placeholders.
+	 */
+	String maxAttempts() default "";
+
+	/**
+	 * Delay before the first retry, for this handler (a duration such as {@code 2s} or {@code PT2S}); empty for
+	 * {@code stream-lease.handler.initial-backoff}. Supports {@code ${...}} placeholders.
+	 */
+	String initialBackoff() default "";
+
+	/**
+	 * Longest delay between retries, for this handler; empty for {@code stream-lease.handler.max-backoff}. Supports
+	 * {@code ${...}} placeholders.
+	 */
+	String maxBackoff() default "";
+
+	/**
+	 * The most streams of the service this consumer holds at once, for this handler (a cap below
+	 * {@code stream-lease.max-concurrent-streams}, for example for a handler whose downstream allows only so many
+	 * calls at once); empty for the property. Supports {@code ${...}} placeholders.
+	 */
+	String maxConcurrentStreams() default "";
 
 }

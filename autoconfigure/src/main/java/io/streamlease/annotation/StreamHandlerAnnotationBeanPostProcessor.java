@@ -1,6 +1,7 @@
 package io.streamlease.annotation;
 
 import java.lang.reflect.Method;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -15,6 +16,7 @@ import org.springframework.beans.factory.BeanFactory;
 import org.springframework.beans.factory.BeanFactoryAware;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.beans.factory.config.BeanPostProcessor;
+import org.springframework.boot.convert.DurationStyle;
 import org.springframework.context.EnvironmentAware;
 import org.springframework.core.MethodIntrospector;
 import org.springframework.core.annotation.AnnotatedElementUtils;
@@ -25,7 +27,9 @@ import org.springframework.util.StringUtils;
 /**
  * Finds @StreamHandler methods and registers them as endpoints with the {@link StreamHandlerEndpointRegistry}
  * once every singleton exists. The service comes from the annotation ({@code ${...}} resolved), else
- * {@code stream-lease.service-name}, else {@code spring.application.name}.
+ * {@code stream-lease.service-name}, else {@code spring.application.name}. The per-handler settings (attempts,
+ * back-off, concurrency cap) are resolved and checked here; an invalid one fails startup naming the method, the
+ * attribute and the value.
  */
 public class StreamHandlerAnnotationBeanPostProcessor
 		implements BeanPostProcessor, BeanFactoryAware, EnvironmentAware, SmartInitializingSingleton {
@@ -79,10 +83,62 @@ public class StreamHandlerAnnotationBeanPostProcessor
 						? this.environment.resolvePlaceholders(handler.annotation().id())
 						: handler.beanName() + "." + handler.method().getName();
 				registry.registerEndpoint(new StreamHandlerEndpoint(id, service, handler.bean(), handler.method(),
-						methods.createInvocableHandlerMethod(handler.bean(), handler.method())));
+						methods.createInvocableHandlerMethod(handler.bean(), handler.method()), overrides(handler)));
 			}
 			this.found.clear();
 		}
+	}
+
+	private StreamHandlerEndpoint.Overrides overrides(Found handler) {
+		StreamHandler annotation = handler.annotation();
+		Integer maxAttempts = positiveInteger(handler, "maxAttempts", annotation.maxAttempts());
+		Duration initialBackoff = positiveDuration(handler, "initialBackoff", annotation.initialBackoff());
+		Duration maxBackoff = positiveDuration(handler, "maxBackoff", annotation.maxBackoff());
+		Integer maxConcurrentStreams = positiveInteger(handler, "maxConcurrentStreams", annotation.maxConcurrentStreams());
+		return new StreamHandlerEndpoint.Overrides(maxAttempts, initialBackoff, maxBackoff, maxConcurrentStreams);
+	}
+
+	private Integer positiveInteger(Found handler, String attribute, String declared) {
+		String value = this.environment.resolveRequiredPlaceholders(declared).trim();
+		if (value.isEmpty()) {
+			return null;
+		}
+		try {
+			int parsed = Integer.parseInt(value);
+			if (parsed > 0) {
+				return parsed;
+			}
+		}
+		catch (NumberFormatException ex) {
+			// reported below
+		}
+		throw invalidAttribute(handler, attribute, declared, value, "it must be a whole number greater than 0");
+	}
+
+	private Duration positiveDuration(Found handler, String attribute, String declared) {
+		String value = this.environment.resolveRequiredPlaceholders(declared).trim();
+		if (value.isEmpty()) {
+			return null;
+		}
+		try {
+			Duration parsed = DurationStyle.detectAndParse(value);
+			if (!parsed.isNegative() && !parsed.isZero()) {
+				return parsed;
+			}
+		}
+		catch (IllegalArgumentException ex) {
+			// reported below
+		}
+		throw invalidAttribute(handler, attribute, declared, value,
+				"it must be a duration greater than 0, such as 500ms, 2s or PT2S");
+	}
+
+	private static IllegalStateException invalidAttribute(Found handler, String attribute, String declared,
+			String value, String rule) {
+		String shown = declared.equals(value) ? "\"" + declared + "\"" : "\"" + declared + "\" (\"" + value + "\")";
+		return new IllegalStateException("@StreamHandler(" + attribute + " = " + shown + ") on "
+				+ handler.method().getDeclaringClass().getSimpleName() + "." + handler.method().getName() + "() is invalid: "
+				+ rule);
 	}
 
 	private String service(Found handler) {

@@ -10,6 +10,7 @@ import java.util.function.Supplier;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.streamlease.LeasedStream;
 import io.streamlease.engine.EngineMetrics;
 import io.streamlease.engine.StreamLeaseEngine;
 import io.streamlease.listener.EngineMetricsFactory;
@@ -71,6 +72,11 @@ final class MicrometerEngineMetricsFactory implements EngineMetricsFactory {
 			.tag(StreamLeaseMeters.SERVICE, service)
 			.baseUnit("seconds")
 			.register(this.registry);
+		Gauge.builder(StreamLeaseMeters.HELD_OLDEST_AGE, engine, (reference) -> oldestHeldAge(current(reference)))
+			.description("Seconds since the oldest stream held now was acquired (0 when none is held)")
+			.tag(StreamLeaseMeters.SERVICE, service)
+			.baseUnit("seconds")
+			.register(this.registry);
 		Gauge.builder(StreamLeaseMeters.ENTRY_READS_ACTIVE, this.containers, (lookup) -> {
 			StreamLeaseContainer container = lookup.apply(service);
 			return (container != null) ? container.entryReadsInFlight() : 0;
@@ -86,6 +92,23 @@ final class MicrometerEngineMetricsFactory implements EngineMetricsFactory {
 			.tag(StreamLeaseMeters.SERVICE, service)
 			.register(this.registry);
 		return engine;
+	}
+
+	/**
+	 * Seconds since the oldest held stream was acquired; 0 when none is held or before the engine starts.
+	 */
+	static double oldestHeldAge(StreamLeaseEngine engine) {
+		if (engine == null || engine.ownedCount() == 0) {
+			return 0;
+		}
+		Instant oldest = null;
+		for (LeasedStream stream : engine.ownedStreams()) {
+			Instant acquired = stream.acquiredAt();
+			if (acquired != null && (oldest == null || acquired.isBefore(oldest))) {
+				oldest = acquired;
+			}
+		}
+		return (oldest != null) ? Math.max(0, Duration.between(oldest, Instant.now()).toNanos() / 1e9) : 0;
 	}
 
 	private static StreamLeaseEngine current(AtomicReference<Supplier<StreamLeaseEngine>> reference) {

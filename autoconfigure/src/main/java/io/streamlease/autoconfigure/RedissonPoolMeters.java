@@ -6,14 +6,14 @@ import java.util.function.ToDoubleFunction;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import org.apache.commons.logging.Log;
-import org.apache.commons.logging.LogFactory;
 import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
 import org.redisson.client.RedisConnection;
 import org.redisson.connection.ClientConnectionsEntry;
 import org.redisson.connection.ConnectionsHolder;
 import org.redisson.connection.MasterSlaveEntry;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Registers the connection pool gauges of Stream Lease's Redisson clients ({@link StreamLeaseMeters}
@@ -22,7 +22,7 @@ import org.redisson.connection.MasterSlaveEntry;
  */
 final class RedissonPoolMeters {
 
-	private static final Log logger = LogFactory.getLog(RedissonPoolMeters.class);
+	private static final Logger logger = LoggerFactory.getLogger(RedissonPoolMeters.class);
 
 	private RedissonPoolMeters() {
 	}

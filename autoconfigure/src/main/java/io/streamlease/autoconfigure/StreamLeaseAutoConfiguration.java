@@ -10,6 +10,7 @@ import io.streamlease.engine.StreamLeaseEngine;
 import io.streamlease.listener.EngineMetricsFactory;
 import io.streamlease.listener.StreamHandlerArgumentResolvers;
 import io.streamlease.listener.StreamHandlerEndpointRegistry;
+import io.streamlease.listener.StreamHandlerErrorHandler;
 import io.streamlease.listener.StreamLeaseEngineFactory;
 import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
@@ -87,12 +88,22 @@ public final class StreamLeaseAutoConfiguration {
 		};
 	}
 
+	/**
+	 * The error policy of every handler: stream-lease.handler.max-attempts, initial-backoff and max-backoff.
+	 */
+	@Bean
+	@ConditionalOnMissingBean
+	StreamHandlerErrorHandler streamHandlerErrorHandler(StreamLeasePropertiesMapper mapper) {
+		return mapper.containerSettings().errorHandler();
+	}
+
 	@Bean
 	@ConditionalOnMissingBean
 	StreamHandlerEndpointRegistry streamHandlerEndpointRegistry(StreamLeaseEngineFactory engineFactory,
-			StreamLeasePropertiesMapper mapper, StreamLeaseRedis redis, ApplicationEventPublisher publisher) {
+			StreamLeasePropertiesMapper mapper, StreamLeaseRedis redis, ApplicationEventPublisher publisher,
+			StreamHandlerErrorHandler errorHandler) {
 		return new StreamHandlerEndpointRegistry(engineFactory, mapper.containerSettings(), redis.getDataClient(),
-				publisher);
+				publisher, errorHandler);
 	}
 
 	@Bean

@@ -33,7 +33,10 @@ package io.streamlease.autoconfigure;
  * {@code error}, {@code cancelled}, {@code retried}, {@code dead-lettered}</td><td>invocations of the
  * {@code @StreamHandler} method (stream-level: one per stream run)</td></tr>
  * <tr><td>{@code stream.lease.processing.duration}</td><td>timer</td><td></td><td>how long finished streams were
- * held, from acquisition to done</td></tr>
+ * held, from acquisition to done (the hold time of finished streams)</td></tr>
+ * <tr><td>{@code stream.lease.held.oldest.age}</td><td>gauge</td><td></td><td>seconds since the oldest stream this
+ * consumer holds now was acquired (0 when it holds none): a stuck handler or a stream that never ends shows as a
+ * steadily growing value</td></tr>
  * <tr><td>{@code stream.lease.dead.letters}</td><td>counter</td><td>{@code reason}: {@code missing-field},
  * {@code invalid-json}, {@code missing-stream-name}, {@code invalid-info}, {@code oversized},
  * {@code handler-failed}</td><td>LBS entries moved to the dead-letter stream</td></tr>
@@ -86,6 +89,9 @@ public final class StreamLeaseMeters {
 
 	/** Timer: time from acquisition to done of finished streams. */
 	public static final String PROCESSING_DURATION = "stream.lease.processing.duration";
+
+	/** Gauge: seconds since the oldest stream held now was acquired. */
+	public static final String HELD_OLDEST_AGE = "stream.lease.held.oldest.age";
 
 	/** Counter, tag {@link #REASON}: dead-lettered LBS entries. */
 	public static final String DEAD_LETTERS = "stream.lease.dead.letters";

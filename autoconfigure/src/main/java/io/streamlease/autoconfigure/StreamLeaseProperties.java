@@ -435,6 +435,13 @@ public class StreamLeaseProperties {
 		 */
 		private boolean virtualThreads = true;
 
+		/**
+		 * Longest time one handler invocation (stream-level: a whole run; entry-level: one entry) may take; one that
+		 * takes longer is cancelled (interrupted, or its returned CompletableFuture cancelled) and counts as a failed
+		 * attempt, retried and then dead-lettered like any failure. Not set (the default) for no limit.
+		 */
+		private Duration timeout;
+
 		public int getMaxAttempts() {
 			return this.maxAttempts;
 		}
@@ -473,6 +480,14 @@ public class StreamLeaseProperties {
 
 		public void setVirtualThreads(boolean virtualThreads) {
 			this.virtualThreads = virtualThreads;
+		}
+
+		public Duration getTimeout() {
+			return this.timeout;
+		}
+
+		public void setTimeout(Duration timeout) {
+			this.timeout = timeout;
 		}
 
 	}

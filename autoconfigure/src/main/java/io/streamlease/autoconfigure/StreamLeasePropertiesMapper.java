@@ -12,8 +12,8 @@ import io.streamlease.engine.InvalidSettingException;
 import io.streamlease.engine.KeyspaceNotifications;
 import io.streamlease.engine.RetrySettings;
 import io.streamlease.listener.ContainerSettings;
-import org.apache.commons.logging.Log;
-import org.apache.commons.logging.LogFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.boot.context.properties.source.InvalidConfigurationPropertyValueException;
 import org.springframework.core.env.Environment;
 import org.springframework.util.StringUtils;
@@ -24,7 +24,7 @@ import org.springframework.util.StringUtils;
  */
 final class StreamLeasePropertiesMapper {
 
-	private static final Log logger = LogFactory.getLog(StreamLeasePropertiesMapper.class);
+	private static final Logger logger = LoggerFactory.getLogger(StreamLeasePropertiesMapper.class);
 
 	private static final String PREFIX = "stream-lease.";
 
@@ -74,11 +74,11 @@ final class StreamLeasePropertiesMapper {
 		StreamLeaseProperties p = this.properties;
 		int maxConcurrentStreams = p.getMaxConcurrentStreams();
 		if (streamLimit > 0 && streamLimit < maxConcurrentStreams) {
-			logger.info("Service '" + service + "' holds at most " + streamLimit + " streams (handler.threads) instead of "
-					+ "max-concurrent-streams " + maxConcurrentStreams + ": its stream-level handler holds one of "
-					+ streamLimit + " handler threads per stream, and streams beyond that would wait unprocessed while "
-					+ "peers could take them. Raise stream-lease.handler.threads, run on Java 21 with virtual threads, or "
-					+ "return a CompletableFuture from the handler to hold more.");
+			logger.info("Service '{}' holds at most {} streams instead of max-concurrent-streams {}: its @StreamHandler "
+					+ "caps it (maxConcurrentStreams), or it is a stream-level handler that holds one of {} handler "
+					+ "threads per stream, and streams beyond that would wait unprocessed while peers could take them "
+					+ "(to hold more: raise stream-lease.handler.threads, run on Java 21 with virtual threads, or return "
+					+ "a CompletableFuture from the handler)", service, streamLimit, maxConcurrentStreams, p.getHandler().getThreads());
 			maxConcurrentStreams = streamLimit;
 		}
 		try {
@@ -124,6 +124,9 @@ final class StreamLeasePropertiesMapper {
 					"it must not be greater than handler.max-backoff (" + handler.getMaxBackoff() + ")");
 		}
 		positive("handler.threads", handler.getThreads());
+		if (handler.getTimeout() != null) {
+			positive("handler.timeout", handler.getTimeout());
+		}
 		positive("entry.batch-size", entry.getBatchSize());
 		positive("entry.checkpoint-every", entry.getCheckpointEvery());
 		positive("entry.checkpoint-interval", entry.getCheckpointInterval());
@@ -144,7 +147,7 @@ final class StreamLeasePropertiesMapper {
 				entry.getBatchSize(), entry.getCheckpointEvery(), entry.getCheckpointInterval(), entry.getPollInterval(),
 				entry.getMaxPollInterval(), grace, handler.getThreads(), handler.isVirtualThreads(),
 				this.properties.getKeyspaceNotifications() != KeyspaceNotifications.OFF, entry.getSafetyPollInterval(),
-				entry.getMaxInFlightReads(), entry.getMaxInFlightCheckpoints());
+				entry.getMaxInFlightReads(), entry.getMaxInFlightCheckpoints(), handler.getTimeout());
 	}
 
 	private int maxEntrySize() {

@@ -155,15 +155,24 @@ final class ClaimWorker implements Runnable {
 			}
 		}
 		int from = 0;
+		int claimed = 0;
 		while (from < requests.size()) {
 			int room = this.client.room();
 			if (room <= 0) {
 				logger.debug("At max-concurrent-streams: leaving {} lapsed streams to peers", requests.size() - from);
-				return;
+				break;
 			}
 			int to = Math.min(requests.size(), from + Math.min(CLAIM_BATCH, room));
-			this.client.claimBatch(requests.subList(from, to), true);
+			for (ClaimResult result : this.client.claimBatch(requests.subList(from, to), true)) {
+				if (result.status() == ClaimResult.Status.CLAIMED) {
+					claimed++;
+				}
+			}
 			from = to;
+		}
+		if (claimed > 0) {
+			// the single-stream counterpart of "Took over": a failover or handoff must be visible at INFO
+			logger.info("Claimed {} of {} lapsed or handed-off streams", claimed, requests.size());
 		}
 	}
 

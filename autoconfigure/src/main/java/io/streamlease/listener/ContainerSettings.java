@@ -23,11 +23,13 @@ import java.time.Duration;
  * (entry-level)
  * @param maxInFlightReads XREAD commands of one container in flight at once (entry-level)
  * @param maxInFlightCheckpoints checkpoint and finishing calls of one container in flight at once (entry-level)
+ * @param handlerTimeout how long one handler invocation (stream-level: a run; entry-level: an entry) may take
+ * before it is cancelled and counted as a failed attempt; null for no limit
  */
 public record ContainerSettings(int maxAttempts, Duration initialBackoff, Duration maxBackoff, int entryBatchSize,
 		int checkpointEvery, Duration checkpointInterval, Duration pollInterval, Duration maxPollInterval,
 		Duration gracePeriod, int threads, boolean virtualThreads, boolean changeNotifications,
-		Duration safetyPollInterval, int maxInFlightReads, int maxInFlightCheckpoints) {
+		Duration safetyPollInterval, int maxInFlightReads, int maxInFlightCheckpoints, Duration handlerTimeout) {
 
 	/** Default of {@link #safetyPollInterval()}. */
 	public static final Duration DEFAULT_SAFETY_POLL_INTERVAL = Duration.ofSeconds(30);
@@ -37,6 +39,18 @@ public record ContainerSettings(int maxAttempts, Duration initialBackoff, Durati
 
 	/** Default of {@link #maxInFlightCheckpoints()}. */
 	public static final int DEFAULT_MAX_IN_FLIGHT_CHECKPOINTS = 16;
+
+	/**
+	 * Settings without a handler timeout.
+	 */
+	public ContainerSettings(int maxAttempts, Duration initialBackoff, Duration maxBackoff, int entryBatchSize,
+			int checkpointEvery, Duration checkpointInterval, Duration pollInterval, Duration maxPollInterval,
+			Duration gracePeriod, int threads, boolean virtualThreads, boolean changeNotifications,
+			Duration safetyPollInterval, int maxInFlightReads, int maxInFlightCheckpoints) {
+		this(maxAttempts, initialBackoff, maxBackoff, entryBatchSize, checkpointEvery, checkpointInterval, pollInterval,
+				maxPollInterval, gracePeriod, threads, virtualThreads, changeNotifications, safetyPollInterval,
+				maxInFlightReads, maxInFlightCheckpoints, null);
+	}
 
 	/**
 	 * Settings with the entry-level reading defaults: change notifications on, the default safety poll and
@@ -51,11 +65,11 @@ public record ContainerSettings(int maxAttempts, Duration initialBackoff, Durati
 	}
 
 	/**
-	 * The retry delay after {@code attempts} failures.
+	 * The error policy these settings describe: {@link #maxAttempts()} attempts, back-off from
+	 * {@link #initialBackoff()} to {@link #maxBackoff()}.
 	 */
-	Duration backoff(int attempts) {
-		long delay = this.initialBackoff.toMillis() << Math.min(Math.max(attempts - 1, 0), 20);
-		return Duration.ofMillis(Math.min(delay, this.maxBackoff.toMillis()));
+	public DefaultStreamErrorHandler errorHandler() {
+		return new DefaultStreamErrorHandler(this.maxAttempts, this.initialBackoff, this.maxBackoff);
 	}
 
 	/**

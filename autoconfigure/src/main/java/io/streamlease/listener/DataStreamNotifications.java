@@ -3,12 +3,12 @@ package io.streamlease.listener;
 import java.util.function.Consumer;
 
 import io.streamlease.engine.NotifyKeyspaceEvents;
-import org.apache.commons.logging.Log;
-import org.apache.commons.logging.LogFactory;
 import org.redisson.api.RPatternTopic;
 import org.redisson.api.RedissonClient;
 import org.redisson.api.listener.PatternStatusListener;
 import org.redisson.client.codec.StringCodec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The fast path of entry-level reading: the keyspace {@code xadd} event of every data stream, from one pattern
@@ -20,7 +20,7 @@ import org.redisson.client.codec.StringCodec;
  */
 final class DataStreamNotifications {
 
-	private static final Log logger = LogFactory.getLog(DataStreamNotifications.class);
+	private static final Logger logger = LoggerFactory.getLogger(DataStreamNotifications.class);
 
 	static final String CHANNEL_PATTERN = "__keyevent@*__:xadd";
 
@@ -83,9 +83,8 @@ final class DataStreamNotifications {
 			}
 			for (NotifyKeyspaceEvents.Change change : NotifyKeyspaceEvents.ensure(this.redisson, 'E', 't')) {
 				if (change.changed()) {
-					logger.info("Set notify-keyspace-events on " + change.node() + " from '" + change.before() + "' to '"
-							+ change.after() + "' so that entry-level handlers of service '" + this.service
-							+ "' learn of new entries at once");
+					logger.info("Set notify-keyspace-events on {} from '{}' to '{}' so that entry-level handlers of service "
+							+ "'{}' learn of new entries at once", change.node(), change.before(), change.after(), this.service);
 				}
 			}
 			boolean enabled = NotifyKeyspaceEvents.enabled(this.redisson, 'E', 't');
@@ -97,9 +96,9 @@ final class DataStreamNotifications {
 		}
 		catch (RuntimeException ex) {
 			if (this.active || !this.warned) {
-				logger.warn("Entry-level handlers of service '" + this.service + "' cannot use keyspace xadd events ("
-						+ ex.getMessage() + "); every idle data stream is read every max-poll-interval instead. To use "
-						+ "the fast path, allow CONFIG GET/SET or enable 'Et' in notify-keyspace-events on the server.");
+				logger.warn("Entry-level handlers of service '{}' cannot use keyspace xadd events ({}); every idle data "
+						+ "stream is read every max-poll-interval instead. To use the fast path, allow CONFIG GET/SET or "
+						+ "enable 'Et' in notify-keyspace-events on the server.", this.service, ex.getMessage());
 				this.warned = true;
 			}
 			this.active = false;

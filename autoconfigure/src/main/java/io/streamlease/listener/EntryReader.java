@@ -13,6 +13,7 @@ import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
@@ -25,8 +26,6 @@ import java.util.concurrent.locks.LockSupport;
 import io.streamlease.HandlerFailedException;
 import io.streamlease.LeaseLostException;
 import io.streamlease.StreamEntry;
-import org.apache.commons.logging.Log;
-import org.apache.commons.logging.LogFactory;
 import org.redisson.api.BatchOptions;
 import org.redisson.api.RBatch;
 import org.redisson.api.RFuture;
@@ -35,8 +34,8 @@ import org.redisson.api.stream.StreamMessageId;
 import org.redisson.api.stream.StreamMultiReadArgs;
 import org.redisson.client.codec.StringCodec;
 import org.redisson.connection.CRC16;
-
-import io.streamlease.listener.StreamLeaseContainer.HandlerRun;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Feeds an entry-level handler. One thread decides which held data streams to read and reads them with
@@ -57,10 +56,13 @@ import io.streamlease.listener.StreamLeaseContainer.HandlerRun;
  * time, so that data traffic never takes every connection that renewals need. The position and the state are
  * checkpointed under the fencing token every checkpoint-every entries, at least every checkpoint-interval, and when
  * the stream is caught up.
+ * <p>
+ * It gets what it needs of its container through its constructor: the handler executor, the invoker, the runs in
+ * progress (which end failed runs through the error policy) and the handler timeout; it holds no reference back.
  */
 final class EntryReader {
 
-	private static final Log logger = LogFactory.getLog(EntryReader.class);
+	private static final Logger logger = LoggerFactory.getLogger(EntryReader.class);
 
 	/**
 	 * A checkpoint state key (hidden from handlers) that marks a stream whose handler completed it: if the stream
@@ -78,9 +80,15 @@ final class EntryReader {
 
 	private static final long MAX_GRAIN_NANOS = TimeUnit.SECONDS.toNanos(1);
 
-	private final StreamLeaseContainer container;
-
 	private final RedissonClient redisson;
+
+	private final ExecutorService handlers;
+
+	private final HandlerInvoker invoker;
+
+	private final HandlerRuns runs;
+
+	private final HandlerTimeouts timeouts;
 
 	private final ContainerSettings settings;
 
@@ -136,15 +144,28 @@ final class EntryReader {
 
 	private Thread thread;
 
-	EntryReader(StreamLeaseContainer container, RedissonClient redisson, ContainerSettings settings) {
-		this.container = container;
+	/**
+	 * @param service the service (for the change notifications)
+	 * @param redisson the client of data traffic
+	 * @param settings the container's settings
+	 * @param handlers runs the batches of entries
+	 * @param invoker calls the handler method
+	 * @param runs the container's runs in progress: outcomes, the error policy
+	 * @param timeouts the handler timeout, per entry
+	 */
+	EntryReader(String service, RedissonClient redisson, ContainerSettings settings, ExecutorService handlers,
+			HandlerInvoker invoker, HandlerRuns runs, HandlerTimeouts timeouts) {
 		this.redisson = redisson;
 		this.settings = settings;
+		this.handlers = handlers;
+		this.invoker = invoker;
+		this.runs = runs;
+		this.timeouts = timeouts;
 		this.cluster = redisson.getConfig().isClusterConfig();
 		this.checkpointPermits = new Semaphore(settings.maxInFlightCheckpoints());
 		this.busyLimit = settings.boundedHandlerPool() ? Math.max(READ_CHUNK, 4 * settings.threads()) : 4 * READ_CHUNK;
 		this.notifications = settings.changeNotifications()
-				? new DataStreamNotifications(redisson, container.getEndpoint().getService(), this::notified, this::resubscribed)
+				? new DataStreamNotifications(redisson, service, this::notified, this::resubscribed)
 				: null;
 	}
 
@@ -291,7 +312,7 @@ final class EntryReader {
 				}
 			}
 			catch (RuntimeException ex) {
-				logger.warn("Reading data streams failed (" + ex.getMessage() + "); trying again");
+				logger.warn("Reading data streams failed ({}); trying again", ex.getMessage());
 				LockSupport.parkNanos(this, this.settings.pollInterval().toNanos());
 			}
 		}
@@ -452,7 +473,7 @@ final class EntryReader {
 				handleRead(stream, entries);
 			}
 			if (read.failure != null) {
-				logger.debug("Reading " + read.streams.size() + " data streams failed; trying again", read.failure);
+				logger.debug("Reading {} data streams failed; trying again", read.streams.size(), read.failure);
 			}
 		}
 	}
@@ -541,7 +562,7 @@ final class EntryReader {
 
 	private void submit(EntryRun stream, Runnable work) {
 		try {
-			stream.run.future = this.container.handlers().submit(() -> {
+			stream.run.future = this.handlers.submit(() -> {
 				try {
 					work.run();
 				}
@@ -569,7 +590,7 @@ final class EntryReader {
 				stream.finished = true;
 				return;
 			}
-			this.container.record(run, "success", started);
+			this.runs.record(run, "success", started);
 			stream.position = entry.id();
 			stream.uncheckpointed++;
 			if (state.isCompleted()) {
@@ -597,25 +618,31 @@ final class EntryReader {
 	private boolean handle(EntryRun stream, MapStreamState state, StreamEntry entry, long started) {
 		Map<String, String> before = state.snapshot();
 		while (true) {
+			HandlerTimeouts.Watch watch = this.timeouts.start(stream.run.lease.name(), " at entry " + entry.id());
+			HandlerFailedException failure;
 			try {
-				this.container.invoker().invokeEntry(stream.run.lease, entry, state);
-				return true;
+				this.invoker.invokeEntry(stream.run.lease, entry, state);
+				if (watch.end()) {
+					return true;
+				}
+				failure = watch.failure(null);
 			}
 			catch (HandlerFailedException ex) {
-				state.restore(before);
-				Duration delay = this.container.retryDelay(stream.run, ex, started);
-				if (delay == null) {
-					return false;
-				}
-				try {
-					Thread.sleep(delay.toMillis());
-				}
-				catch (InterruptedException interrupted) {
-					Thread.currentThread().interrupt();
-					return false;
-				}
-				started = System.nanoTime();
+				failure = watch.end() ? ex : watch.failure(ex);
 			}
+			state.restore(before);
+			Duration delay = this.runs.failed(stream.run, failure, started);
+			if (delay == null) {
+				return false;
+			}
+			try {
+				Thread.sleep(delay.toMillis());
+			}
+			catch (InterruptedException interrupted) {
+				Thread.currentThread().interrupt();
+				return false;
+			}
+			started = System.nanoTime();
 		}
 	}
 
@@ -632,8 +659,8 @@ final class EntryReader {
 			stream.run.cancel();
 		}
 		catch (RuntimeException ex) {
-			logger.warn("Could not checkpoint stream '" + stream.run.lease.name() + "' (" + ex.getMessage()
-					+ "); trying again later");
+			logger.warn("Could not checkpoint stream '{}' ({}); trying again later", stream.run.lease.name(),
+					ex.getMessage());
 		}
 		finally {
 			this.checkpointPermits.release();
@@ -653,17 +680,17 @@ final class EntryReader {
 			run.lease.done();
 		}
 		catch (LeaseLostException ex) {
-			logger.debug("Stream '" + run.lease.name() + "' was lost before it could be finished");
+			logger.debug("Stream '{}' was lost before it could be finished", run.lease.name());
 		}
 		catch (RuntimeException ex) {
-			logger.warn("Could not finish stream '" + run.lease.name() + "' (" + ex.getMessage() + "); handing it off, "
-					+ "so that it is resumed from its checkpoint (unless the engine retries the finish itself)");
-			this.container.getEngine().handOff(run.lease);
+			logger.warn("Could not finish stream '{}' ({}); handing it off, so that it is resumed from its checkpoint "
+					+ "(unless the engine retries the finish itself)", run.lease.name(), ex.getMessage());
+			this.runs.handOff(run);
 		}
 		finally {
 			this.checkpointPermits.release();
 		}
-		this.container.runs().remove(run.lease.name(), run);
+		this.runs.ended(run);
 	}
 
 	private boolean acquireCheckpointPermit() {

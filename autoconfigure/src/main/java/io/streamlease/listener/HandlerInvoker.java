@@ -7,8 +7,6 @@ import io.streamlease.LeasedStream;
 import io.streamlease.StreamEntry;
 import org.springframework.messaging.Message;
 import org.springframework.messaging.MessagingException;
-import org.springframework.messaging.converter.MessageConversionException;
-import org.springframework.messaging.handler.invocation.MethodArgumentResolutionException;
 import org.springframework.messaging.support.MessageBuilder;
 
 /**
@@ -56,19 +54,6 @@ final class HandlerInvoker {
 	private HandlerFailedException wrap(Exception ex, String stream, String where) {
 		return new HandlerFailedException("@StreamHandler method " + this.endpoint.describe() + " failed on stream '"
 				+ stream + "'" + where + ": " + ex, stream, ex);
-	}
-
-	/**
-	 * Whether a failure can never succeed on retry: the arguments could not be resolved or converted.
-	 */
-	static boolean isPermanent(Throwable failure) {
-		for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
-			if (cause instanceof ArgumentsFailedException || cause instanceof MethodArgumentResolutionException
-					|| cause instanceof MessageConversionException) {
-				return true;
-			}
-		}
-		return false;
 	}
 
 	/**

@@ -1,6 +1,7 @@
 package io.streamlease.listener;
 
 import java.lang.reflect.Method;
+import java.time.Duration;
 import java.util.Arrays;
 
 import io.streamlease.LeasedStream;
@@ -39,15 +40,28 @@ public final class StreamHandlerEndpoint {
 
 	private final InvocableHandlerMethod invocable;
 
+	private final Overrides overrides;
+
 	/**
+	 * An endpoint with the settings of the properties.
 	 * @throws IllegalStateException if the method's parameters fit neither mode
 	 */
 	public StreamHandlerEndpoint(String id, String service, Object bean, Method method, InvocableHandlerMethod invocable) {
+		this(id, service, bean, method, invocable, Overrides.NONE);
+	}
+
+	/**
+	 * @param overrides what this handler sets differently from the properties
+	 * @throws IllegalStateException if the method's parameters fit neither mode
+	 */
+	public StreamHandlerEndpoint(String id, String service, Object bean, Method method, InvocableHandlerMethod invocable,
+			Overrides overrides) {
 		this.id = id;
 		this.service = service;
 		this.bean = bean;
 		this.method = method;
 		this.invocable = invocable;
+		this.overrides = (overrides != null) ? overrides : Overrides.NONE;
 		this.mode = modeOf(method);
 	}
 
@@ -91,6 +105,13 @@ public final class StreamHandlerEndpoint {
 		return this.mode;
 	}
 
+	/**
+	 * What this handler sets differently from the properties ({@code @StreamHandler} attributes).
+	 */
+	public Overrides getOverrides() {
+		return this.overrides;
+	}
+
 	InvocableHandlerMethod getInvocable() {
 		return this.invocable;
 	}
@@ -100,6 +121,28 @@ public final class StreamHandlerEndpoint {
 	 */
 	public String describe() {
 		return describe(this.method);
+	}
+
+	/**
+	 * Settings of one handler that replace the properties' defaults; null for "as the properties say".
+	 *
+	 * @param maxAttempts replaces {@code stream-lease.handler.max-attempts}
+	 * @param initialBackoff replaces {@code stream-lease.handler.initial-backoff}
+	 * @param maxBackoff replaces {@code stream-lease.handler.max-backoff}
+	 * @param maxConcurrentStreams caps how many streams of the service this consumer holds at once (below
+	 * {@code stream-lease.max-concurrent-streams})
+	 */
+	public record Overrides(Integer maxAttempts, Duration initialBackoff, Duration maxBackoff,
+			Integer maxConcurrentStreams) {
+
+		/** Nothing overridden. */
+		public static final Overrides NONE = new Overrides(null, null, null, null);
+
+		/** Whether the error policy differs from the default one. */
+		public boolean overridesErrorPolicy() {
+			return this.maxAttempts != null || this.initialBackoff != null || this.maxBackoff != null;
+		}
+
 	}
 
 	@Override

@@ -1,5 +1,6 @@
 package io.streamlease.listener;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -28,21 +29,37 @@ public class StreamHandlerEndpointRegistry implements SmartLifecycle {
 
 	private final ApplicationEventPublisher publisher;
 
+	private final StreamHandlerErrorHandler errorHandler;
+
 	private final Map<String, StreamLeaseContainer> containers = new LinkedHashMap<>();
 
 	private volatile boolean running;
 
+	/**
+	 * A registry whose containers use the error policy that {@code settings} describe.
+	 */
 	public StreamHandlerEndpointRegistry(StreamLeaseEngineFactory engineFactory, ContainerSettings settings,
 			RedissonClient redisson, ApplicationEventPublisher publisher) {
+		this(engineFactory, settings, redisson, publisher, (settings != null) ? settings.errorHandler() : null);
+	}
+
+	/**
+	 * @param errorHandler the error policy of every container; a {@link DefaultStreamErrorHandler} is adapted to the
+	 * attempts and back-off a handler overrides
+	 */
+	public StreamHandlerEndpointRegistry(StreamLeaseEngineFactory engineFactory, ContainerSettings settings,
+			RedissonClient redisson, ApplicationEventPublisher publisher, StreamHandlerErrorHandler errorHandler) {
 		this.engineFactory = engineFactory;
 		this.settings = settings;
 		this.redisson = redisson;
 		this.publisher = publisher;
+		this.errorHandler = errorHandler;
 	}
 
 	/**
 	 * Registers an endpoint; its container starts with the registry.
-	 * @throws IllegalStateException if another handler already serves the same service
+	 * @throws IllegalStateException if another handler already serves the same service, or the handler overrides
+	 * the attempts or back-off of an error handler that is not a {@link DefaultStreamErrorHandler}
 	 */
 	public synchronized void registerEndpoint(StreamHandlerEndpoint endpoint) {
 		StreamLeaseContainer existing = this.containers.get(endpoint.getService());
@@ -52,11 +69,41 @@ public class StreamHandlerEndpointRegistry implements SmartLifecycle {
 					+ ". Each data stream goes to one handler: give one of them another service.");
 		}
 		StreamLeaseContainer container = new StreamLeaseContainer(endpoint, this.engineFactory, this.settings,
-				this.publisher, this.redisson);
+				this.publisher, this.redisson, errorHandler(endpoint));
 		this.containers.put(endpoint.getService(), container);
 		if (this.running) {
 			container.start();
 		}
+	}
+
+	/**
+	 * The error policy of an endpoint: the registry's, with the attempts and back-off the handler overrides.
+	 */
+	StreamHandlerErrorHandler errorHandler(StreamHandlerEndpoint endpoint) {
+		StreamHandlerEndpoint.Overrides overrides = endpoint.getOverrides();
+		if (!overrides.overridesErrorPolicy()) {
+			return this.errorHandler;
+		}
+		if (!(this.errorHandler instanceof DefaultStreamErrorHandler policy)) {
+			throw new IllegalStateException("@StreamHandler method " + endpoint.describe() + " sets maxAttempts, "
+					+ "initialBackoff or maxBackoff, but the error handler " + this.errorHandler + " is not a "
+					+ "DefaultStreamErrorHandler, whose attempts and back-off those attributes change: remove the "
+					+ "attributes and give your StreamHandlerErrorHandler bean the policy it should apply");
+		}
+		if (overrides.maxAttempts() != null) {
+			policy = policy.withMaxAttempts(overrides.maxAttempts());
+		}
+		if (overrides.initialBackoff() != null || overrides.maxBackoff() != null) {
+			Duration initial = (overrides.initialBackoff() != null) ? overrides.initialBackoff() : policy.getInitialBackoff();
+			Duration max = (overrides.maxBackoff() != null) ? overrides.maxBackoff() : policy.getMaxBackoff();
+			if (initial.compareTo(max) > 0) {
+				throw new IllegalStateException("@StreamHandler method " + endpoint.describe() + " backs off from "
+						+ initial + " to " + max + ": initialBackoff must not be greater than maxBackoff (attributes, "
+						+ "else stream-lease.handler.initial-backoff and max-backoff)");
+			}
+			policy = policy.withBackoff(initial, max);
+		}
+		return policy;
 	}
 
 	/**

@@ -5,12 +5,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -20,25 +17,25 @@ import io.streamlease.HandlerFailedException;
 import io.streamlease.LeaseLostException;
 import io.streamlease.LeasedStream;
 import io.streamlease.StreamLeaseEvent;
-import io.streamlease.engine.EngineMetrics;
 import io.streamlease.engine.StreamEvent;
 import io.streamlease.engine.StreamEvents;
 import io.streamlease.engine.StreamLeaseEngine;
-import org.apache.commons.logging.Log;
-import org.apache.commons.logging.LogFactory;
 import org.redisson.api.RedissonClient;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.springframework.boot.availability.AvailabilityChangeEvent;
 import org.springframework.boot.availability.ReadinessState;
 import org.springframework.context.ApplicationEventPublisher;
 
 /**
- * Runs one handler for one service: starts the service's engine, turns its events into handler runs, applies
- * the error policy, cancels the run of a stream whose lease is lost, and at shutdown stops reading, gives running
- * handlers the grace period and hands the rest off.
+ * Runs one handler for one service: starts the service's engine, turns its events into handler runs (stream-level
+ * here, entry-level through an {@link EntryReader}), ends failed runs through the {@link StreamHandlerErrorHandler},
+ * cancels the run of a stream whose lease is lost or whose handler exceeds the handler timeout, and at shutdown
+ * stops reading, gives running handlers the grace period and hands the rest off.
  */
 public class StreamLeaseContainer {
 
-	private static final Log logger = LogFactory.getLog(StreamLeaseContainer.class);
+	private static final Logger logger = LoggerFactory.getLogger(StreamLeaseContainer.class);
 
 	private final StreamHandlerEndpoint endpoint;
 
@@ -52,7 +49,7 @@ public class StreamLeaseContainer {
 
 	private final HandlerInvoker invoker;
 
-	private final Map<String, HandlerRun> runs = new ConcurrentHashMap<>();
+	private final HandlerRuns runs;
 
 	private volatile StreamLeaseEngine engine;
 
@@ -62,18 +59,33 @@ public class StreamLeaseContainer {
 
 	private ScheduledExecutorService retries;
 
+	private HandlerTimeouts timeouts;
+
 	private Thread dispatcher;
 
 	private volatile EntryReader entryReader;
 
+	/**
+	 * A container whose error policy is the one {@code settings} describe.
+	 */
 	public StreamLeaseContainer(StreamHandlerEndpoint endpoint, StreamLeaseEngineFactory engineFactory,
 			ContainerSettings settings, ApplicationEventPublisher publisher, RedissonClient redisson) {
+		this(endpoint, engineFactory, settings, publisher, redisson, settings.errorHandler());
+	}
+
+	/**
+	 * @param errorHandler what happens when the handler fails (retry, dead letter)
+	 */
+	public StreamLeaseContainer(StreamHandlerEndpoint endpoint, StreamLeaseEngineFactory engineFactory,
+			ContainerSettings settings, ApplicationEventPublisher publisher, RedissonClient redisson,
+			StreamHandlerErrorHandler errorHandler) {
 		this.endpoint = endpoint;
 		this.engineFactory = engineFactory;
 		this.settings = settings;
 		this.publisher = publisher;
 		this.redisson = redisson;
 		this.invoker = new HandlerInvoker(endpoint);
+		this.runs = new HandlerRuns(errorHandler, new EngineOperations(), settings);
 	}
 
 	public synchronized void start() {
@@ -84,6 +96,7 @@ public class StreamLeaseContainer {
 		this.engine = this.engineFactory.create(service, streamLimit());
 		this.handlers = handlerExecutor(service);
 		this.retries = Executors.newSingleThreadScheduledExecutor(threads("stream-lease-" + service + "-retries"));
+		this.timeouts = new HandlerTimeouts(this.settings.handlerTimeout(), this.retries, this.endpoint);
 		StreamEvents events;
 		try {
 			events = this.engine.start();
@@ -95,13 +108,14 @@ public class StreamLeaseContainer {
 		}
 		this.running = true;
 		if (this.endpoint.getMode() == StreamHandlerEndpoint.Mode.ENTRY) {
-			this.entryReader = new EntryReader(this, this.redisson, this.settings);
+			this.entryReader = new EntryReader(service, this.redisson, this.settings, this.handlers, this.invoker,
+					this.runs, this.timeouts);
 			this.entryReader.start(threads("stream-lease-" + service + "-entries"));
 		}
 		this.dispatcher = threads("stream-lease-" + service + "-dispatcher").newThread(() -> dispatch(events));
 		this.dispatcher.start();
-		logger.info("Started @StreamHandler " + this.endpoint.describe() + " (" + this.endpoint.getMode().name().toLowerCase()
-				+ "-level) for service '" + service + "' as consumer '" + this.engine.id() + "'");
+		logger.info("Started @StreamHandler {} ({}-level) for service '{}' as consumer '{}'", this.endpoint.describe(),
+				this.endpoint.getMode().name().toLowerCase(), service, this.engine.id());
 	}
 
 	/**
@@ -130,7 +144,7 @@ public class StreamLeaseContainer {
 		if (this.entryReader != null) {
 			this.entryReader.checkpointAll();
 		}
-		for (HandlerRun run : this.runs.values()) {
+		for (HandlerRun run : this.runs.all()) {
 			run.cancel();
 		}
 		if (this.entryReader != null) {
@@ -151,20 +165,23 @@ public class StreamLeaseContainer {
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();
 		}
-		logger.info("Stopped @StreamHandler " + this.endpoint.describe() + " for service '" + this.endpoint.getService()
-				+ "' in " + TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started) + " ms");
+		logger.info("Stopped @StreamHandler {} for service '{}' in {} ms", this.endpoint.describe(),
+				this.endpoint.getService(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
 	}
 
 	/**
 	 * The most streams this container's handler can process at once: the handler threads when a stream-level
 	 * handler holds a thread of a bounded pool for the whole stream (no virtual threads, and a method that does not
-	 * return a {@link CompletionStage}); otherwise no limit. Streams beyond it would wait in the pool's queue,
-	 * unprocessed and unavailable to peers.
+	 * return a {@link CompletionStage}), since streams beyond it would wait in the pool's queue, unprocessed and
+	 * unavailable to peers; and the handler's own concurrency cap ({@code @StreamHandler(maxConcurrentStreams)}).
+	 * Otherwise no limit.
 	 */
 	int streamLimit() {
 		boolean holdsThread = this.endpoint.getMode() == StreamHandlerEndpoint.Mode.STREAM
 				&& !CompletionStage.class.isAssignableFrom(this.endpoint.getMethod().getReturnType());
-		return (holdsThread && this.settings.boundedHandlerPool()) ? this.settings.threads() : Integer.MAX_VALUE;
+		int limit = (holdsThread && this.settings.boundedHandlerPool()) ? this.settings.threads() : Integer.MAX_VALUE;
+		Integer cap = this.endpoint.getOverrides().maxConcurrentStreams();
+		return (cap != null) ? Math.min(cap, limit) : limit;
 	}
 
 	/**
@@ -219,14 +236,14 @@ public class StreamLeaseContainer {
 				publish(event);
 			}
 			catch (RuntimeException ex) {
-				logger.error("Failed to handle " + event.type() + " of stream '" + event.stream() + "'", ex);
+				logger.error("Failed to handle {} of stream '{}'", event.type(), event.stream(), ex);
 			}
 			if (event.type() == StreamEvent.Type.TERMINATED) {
 				if (this.running) {
-					logger.error("The engine of service '" + this.endpoint.getService() + "' terminated: " + event.reason()
-							+ ". This instance processes no more streams of the service; it reports itself not ready "
-							+ "(readiness REFUSING_TRAFFIC) until it is restarted.");
-					for (HandlerRun run : this.runs.values()) {
+					logger.error("The engine of service '{}' terminated: {}. This instance processes no more streams of "
+							+ "the service; it reports itself not ready (readiness REFUSING_TRAFFIC) until it is restarted.",
+							this.endpoint.getService(), event.reason());
+					for (HandlerRun run : this.runs.all()) {
 						run.cancel();
 					}
 					if (this.publisher != null) {
@@ -240,8 +257,10 @@ public class StreamLeaseContainer {
 
 	private void publish(StreamEvent event) {
 		if (this.publisher != null) {
+			StreamLeaseEvent.Origin origin = (event.type() != StreamEvent.Type.ADDED) ? null
+					: event.lease().recovered() ? StreamLeaseEvent.Origin.CLAIMED : StreamLeaseEvent.Origin.NEW;
 			this.publisher.publishEvent(new StreamLeaseEvent(this.endpoint.getService(), this.engine.id(),
-					StreamLeaseEvent.Type.valueOf(event.type().name()), event.stream(), event.reason()));
+					StreamLeaseEvent.Type.valueOf(event.type().name()), event.stream(), event.reason(), origin));
 		}
 	}
 
@@ -253,7 +272,7 @@ public class StreamLeaseContainer {
 			return;
 		}
 		HandlerRun run = new HandlerRun(lease);
-		HandlerRun previous = this.runs.put(lease.name(), run);
+		HandlerRun previous = this.runs.put(run);
 		if (previous != null) {
 			previous.cancel();
 		}
@@ -268,9 +287,9 @@ public class StreamLeaseContainer {
 	private void disowned(String stream, LeasedStream lease) {
 		HandlerRun run = this.runs.get(stream);
 		if (run != null && run.lease == lease) {
-			this.runs.remove(stream, run);
+			this.runs.ended(run);
 			run.cancel();
-			logger.debug("Cancelled the handler of stream '" + stream + "': its lease was lost");
+			logger.debug("Cancelled the handler of stream '{}': its lease was lost", stream);
 		}
 	}
 
@@ -285,17 +304,26 @@ public class StreamLeaseContainer {
 
 	private void runStream(HandlerRun run) {
 		long started = System.nanoTime();
+		HandlerTimeouts.Watch watch = this.timeouts.start(run.lease.name(), "");
 		Object result;
 		try {
 			result = this.invoker.invokeStream(run.lease);
 		}
 		catch (HandlerFailedException ex) {
-			retryLater(run, ex, started);
+			retryLater(run, watch.end() ? ex : watch.failure(ex), started);
 			return;
 		}
 		if (result instanceof CompletionStage<?> stage) {
+			if (!watch.completesWith(stage)) {
+				watch.end();
+				retryLater(run, watch.failure(null), started);
+				return;
+			}
 			stage.whenComplete((value, failure) -> {
-				if (failure != null) {
+				if (!watch.end()) {
+					retryLater(run, watch.failure(failure), started);
+				}
+				else if (failure != null) {
 					retryLater(run, new HandlerFailedException("@StreamHandler method " + this.endpoint.describe()
 							+ " completed exceptionally on stream '" + run.lease.name() + "': " + failure, run.lease.name(),
 							failure), started);
@@ -305,6 +333,9 @@ public class StreamLeaseContainer {
 				}
 			});
 		}
+		else if (!watch.end()) {
+			retryLater(run, watch.failure(null), started);
+		}
 		else {
 			finished(run, started);
 		}
@@ -312,107 +343,33 @@ public class StreamLeaseContainer {
 
 	private void finished(HandlerRun run, long started) {
 		if (run.cancelled) {
-			record(run, "cancelled", started);
+			this.runs.record(run, "cancelled", started);
 			return;
 		}
 		try {
 			run.lease.done();
-			record(run, "success", started);
+			this.runs.record(run, "success", started);
 		}
 		catch (LeaseLostException ex) {
-			record(run, "cancelled", started);
-			logger.debug("Stream '" + run.lease.name() + "' was lost before it could be finished: " + ex.getMessage());
+			this.runs.record(run, "cancelled", started);
+			logger.debug("Stream '{}' was lost before it could be finished: {}", run.lease.name(), ex.getMessage());
 		}
 		catch (RuntimeException ex) {
-			record(run, "error", started);
-			logger.warn("Could not finish stream '" + run.lease.name() + "' (" + ex.getMessage() + "); handing it off, "
-					+ "so that it runs again from its checkpoint (unless the engine retries the finish itself)");
-			this.engine.handOff(run.lease);
+			this.runs.record(run, "error", started);
+			logger.warn("Could not finish stream '{}' ({}); handing it off, so that it runs again from its checkpoint "
+					+ "(unless the engine retries the finish itself)", run.lease.name(), ex.getMessage());
+			this.runs.handOff(run);
 		}
 		finally {
-			this.runs.remove(run.lease.name(), run);
+			this.runs.ended(run);
 		}
-	}
-
-	// ---- the error policy, shared by both modes
-
-	/**
-	 * A handler failed: decide between a retry after a back-off and the dead-letter stream (attempts exhausted, or
-	 * a failure that cannot succeed on retry). A failure of a cancelled run is only recorded.
-	 * @return the delay before the retry, or null when the run is over
-	 */
-	Duration retryDelay(HandlerRun run, HandlerFailedException failure, long started) {
-		if (run.cancelled || !run.lease.isOwned()) {
-			record(run, "cancelled", started);
-			this.runs.remove(run.lease.name(), run);
-			return null;
-		}
-		int attempts;
-		try {
-			attempts = this.engine.countAttempt(run.lease);
-		}
-		catch (LeaseLostException ex) {
-			record(run, "cancelled", started);
-			this.runs.remove(run.lease.name(), run);
-			return null;
-		}
-		catch (RuntimeException ex) {
-			// Redis could not count it (unreachable, most likely the very reason the handler failed): not an attempt
-			// of the handler's own; retry after a growing back-off and count again once Redis answers
-			run.uncounted++;
-			Duration delay = this.settings.backoff(run.uncounted);
-			record(run, "retried", started);
-			logger.warn(failure.getMessage() + " (not counted as an attempt: Redis could not count it: " + ex.getMessage()
-					+ "); retrying in " + delay.toMillis() + " ms");
-			return delay;
-		}
-		run.uncounted = 0;
-		boolean permanent = HandlerInvoker.isPermanent(failure);
-		if (!permanent && attempts < this.settings.maxAttempts()) {
-			Duration delay = this.settings.backoff(attempts);
-			record(run, "retried", started);
-			logger.warn(failure.getMessage() + " (attempt " + attempts + " of " + this.settings.maxAttempts()
-					+ "); retrying in " + delay.toMillis() + " ms");
-			return delay;
-		}
-		String detail = failure.getMessage() + (permanent ? " (not retried: the arguments cannot be resolved)"
-				: " (attempt " + attempts + " of " + this.settings.maxAttempts() + ")");
-		try {
-			this.engine.deadLetter(run.lease, detail);
-			record(run, "dead-lettered", started);
-			logger.error(detail + "; the stream was moved to the dead-letter stream", failure.getCause());
-		}
-		catch (RuntimeException ex) {
-			record(run, "error", started);
-			logger.error(detail + "; moving it to the dead-letter stream failed too (" + ex.getMessage() + ")",
-					failure.getCause());
-		}
-		this.runs.remove(run.lease.name(), run);
-		return null;
 	}
 
 	private void retryLater(HandlerRun run, HandlerFailedException failure, long started) {
-		Duration delay = retryDelay(run, failure, started);
+		Duration delay = this.runs.failed(run, failure, started);
 		if (delay != null && !this.retries.isShutdown()) {
 			this.retries.schedule(() -> submitStreamRun(run), delay.toMillis(), TimeUnit.MILLISECONDS);
 		}
-	}
-
-	void record(HandlerRun run, String outcome, long started) {
-		EngineMetrics metrics = this.engine.metrics();
-		metrics.handlerInvocation(run.lease.name(), outcome, Duration.ofNanos(System.nanoTime() - started));
-	}
-
-	HandlerInvoker invoker() {
-		return this.invoker;
-	}
-
-	ExecutorService handlers() {
-		return this.handlers;
-	}
-
-	Map<String, HandlerRun> runs() {
-		return this.runs;
 	}
 
 	/**
@@ -420,36 +377,35 @@ public class StreamLeaseContainer {
 	 */
 	public Collection<LeasedStream> runningStreams() {
 		List<LeasedStream> streams = new ArrayList<>();
-		for (HandlerRun run : this.runs.values()) {
+		for (HandlerRun run : this.runs.all()) {
 			streams.add(run.lease);
 		}
 		return streams;
 	}
 
 	/**
-	 * One stream being processed by the handler.
+	 * The engine's operations on held streams, for {@link HandlerRuns}.
 	 */
-	static final class HandlerRun {
+	private final class EngineOperations implements HandlerRuns.HeldStreamOperations {
 
-		final LeasedStream lease;
-
-		volatile boolean cancelled;
-
-		volatile Future<?> future;
-
-		/** Failures in a row whose attempt Redis could not count (it was unreachable). */
-		volatile int uncounted;
-
-		HandlerRun(LeasedStream lease) {
-			this.lease = lease;
+		@Override
+		public int countAttempt(LeasedStream stream) {
+			return StreamLeaseContainer.this.engine.countAttempt(stream);
 		}
 
-		void cancel() {
-			this.cancelled = true;
-			Future<?> running = this.future;
-			if (running != null) {
-				running.cancel(true);
-			}
+		@Override
+		public void deadLetter(LeasedStream stream, String detail) {
+			StreamLeaseContainer.this.engine.deadLetter(stream, detail);
+		}
+
+		@Override
+		public void handOff(LeasedStream stream) {
+			StreamLeaseContainer.this.engine.handOff(stream);
+		}
+
+		@Override
+		public void record(LeasedStream stream, String outcome, Duration duration) {
+			StreamLeaseContainer.this.engine.metrics().handlerInvocation(stream.name(), outcome, duration);
 		}
 
 	}

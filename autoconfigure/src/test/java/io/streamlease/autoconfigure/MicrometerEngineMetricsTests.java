@@ -36,7 +36,7 @@ class MicrometerEngineMetricsTests {
 				StreamLeaseMeters.RENEWAL_LOST, StreamLeaseMeters.HANDLER_DURATION, StreamLeaseMeters.PROCESSING_DURATION,
 				StreamLeaseMeters.DEAD_LETTERS, StreamLeaseMeters.KEYSPACE_DROPPED, StreamLeaseMeters.SWEEP_ORPHANS,
 				StreamLeaseMeters.DUPLICATES, StreamLeaseMeters.RENEWAL_AGE, StreamLeaseMeters.ENTRY_READS_ACTIVE,
-				StreamLeaseMeters.ENTRY_CHECKPOINTS_ACTIVE);
+				StreamLeaseMeters.ENTRY_CHECKPOINTS_ACTIVE, StreamLeaseMeters.HELD_OLDEST_AGE);
 		assertThat(this.registry.find(StreamLeaseMeters.EVENTS).counters()).hasSize(6);
 		assertThat(this.registry.find(StreamLeaseMeters.CLAIMS).counters()).hasSize(ClaimResult.Status.values().length);
 		assertThat(this.registry.find(StreamLeaseMeters.DEAD_LETTERS).counters()).hasSize(DeadLetterReason.values().length);
@@ -52,6 +52,7 @@ class MicrometerEngineMetricsTests {
 			.isZero();
 		assertThat(this.registry.get(StreamLeaseMeters.ENTRY_CHECKPOINTS_ACTIVE).tag("service", "orders").gauge().value())
 			.isZero();
+		assertThat(this.registry.get(StreamLeaseMeters.HELD_OLDEST_AGE).tag("service", "orders").gauge().value()).isZero();
 	}
 
 	@Test

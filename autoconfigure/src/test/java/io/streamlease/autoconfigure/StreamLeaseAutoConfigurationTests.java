@@ -18,6 +18,8 @@ import io.streamlease.core.StreamLeaseTemplate;
 import io.streamlease.engine.EngineSettings;
 import io.streamlease.engine.KeyspaceNotifications;
 import io.streamlease.listener.ContainerSettings;
+import io.streamlease.listener.DefaultStreamErrorHandler;
+import io.streamlease.listener.StreamHandlerErrorHandler;
 import io.streamlease.listener.EngineMetricsFactory;
 import io.streamlease.listener.StreamHandlerEndpointRegistry;
 import io.streamlease.listener.StreamLeaseEngineFactory;
@@ -166,6 +168,7 @@ class StreamLeaseAutoConfigurationTests {
 			assertThat(container.safetyPollInterval()).isEqualTo(Duration.ofSeconds(30));
 			assertThat(container.maxInFlightReads()).isEqualTo(4);
 			assertThat(container.maxInFlightCheckpoints()).isEqualTo(16);
+			assertThat(container.handlerTimeout()).as("no handler timeout by default").isNull();
 			assertThat(mapper.consumerId()).isNotBlank();
 		});
 	}
@@ -213,6 +216,7 @@ class StreamLeaseAutoConfigurationTests {
 		values.put("handler.max-backoff", "10s");
 		values.put("handler.threads", "8");
 		values.put("handler.virtual-threads", "false");
+		values.put("handler.timeout", "6s");
 		values.put("entry.batch-size", "19");
 		values.put("entry.checkpoint-every", "20");
 		values.put("entry.checkpoint-interval", "2s");
@@ -310,7 +314,7 @@ class StreamLeaseAutoConfigurationTests {
 			assertThat(engine.retry().maxDelay()).isEqualTo(Duration.ofSeconds(5));
 			assertThat(mapper.containerSettings()).isEqualTo(new ContainerSettings(5, Duration.ofSeconds(1),
 					Duration.ofSeconds(10), 19, 20, Duration.ofSeconds(2), Duration.ofMillis(100), Duration.ofSeconds(3),
-					Duration.ofSeconds(4), 8, false, false, Duration.ofSeconds(40), 21, 22));
+					Duration.ofSeconds(4), 8, false, false, Duration.ofSeconds(40), 21, 22, Duration.ofSeconds(6)));
 		});
 	}
 
@@ -384,6 +388,7 @@ class StreamLeaseAutoConfigurationTests {
 			stream-lease.handler.initial-backoff=1m      | stream-lease.handler.initial-backoff
 			stream-lease.handler.max-backoff=0s          | stream-lease.handler.max-backoff
 			stream-lease.handler.threads=0               | stream-lease.handler.threads
+			stream-lease.handler.timeout=0s              | stream-lease.handler.timeout
 			stream-lease.entry.batch-size=0              | stream-lease.entry.batch-size
 			stream-lease.entry.checkpoint-every=0        | stream-lease.entry.checkpoint-every
 			stream-lease.entry.checkpoint-interval=0s    | stream-lease.entry.checkpoint-interval
@@ -482,6 +487,45 @@ class StreamLeaseAutoConfigurationTests {
 				applicationRedisson, null);
 		withApplicationRedisson().withBean(StreamHandlerEndpointRegistry.class, () -> registry)
 			.run((context) -> assertThat(context).getBean(StreamHandlerEndpointRegistry.class).isSameAs(registry));
+	}
+
+	@Test
+	void theErrorHandlerIsTheDefaultPolicyOfTheHandlerPropertiesUnlessTheApplicationDefinesOne() {
+		withApplicationRedisson()
+			.withPropertyValues("stream-lease.handler.max-attempts=7", "stream-lease.handler.initial-backoff=2s",
+					"stream-lease.handler.max-backoff=9s")
+			.run((context) -> {
+				assertThat(context).hasSingleBean(StreamHandlerErrorHandler.class);
+				assertThat(context.getBean(StreamHandlerErrorHandler.class)).isInstanceOfSatisfying(
+						DefaultStreamErrorHandler.class, (policy) -> {
+							assertThat(policy.getMaxAttempts()).isEqualTo(7);
+							assertThat(policy.getInitialBackoff()).isEqualTo(Duration.ofSeconds(2));
+							assertThat(policy.getMaxBackoff()).isEqualTo(Duration.ofSeconds(9));
+						});
+			});
+		StreamHandlerErrorHandler own = (failure, attempts) -> null;
+		withApplicationRedisson().withBean(StreamHandlerErrorHandler.class, () -> own)
+			.run((context) -> assertThat(context).hasSingleBean(StreamHandlerErrorHandler.class)
+				.getBean(StreamHandlerErrorHandler.class)
+				.isSameAs(own));
+	}
+
+	@Test
+	void theHealthIndicatorSwitchIsInTheConfigurationMetadata() throws IOException {
+		JsonNode metadata;
+		try (InputStream in = getClass().getResourceAsStream("/META-INF/spring-configuration-metadata.json")) {
+			metadata = JsonMapper.builder().build().readTree(in);
+		}
+		JsonNode found = null;
+		for (JsonNode property : metadata.path("properties")) {
+			if (property.path("name").asString().equals("management.health.streamlease.enabled")) {
+				found = property;
+			}
+		}
+		assertThat(found).as("management.health.streamlease.enabled in the metadata").isNotNull();
+		assertThat(found.path("type").asString()).isEqualTo("java.lang.Boolean");
+		assertThat(found.path("defaultValue").asBoolean()).isTrue();
+		assertThat(found.path("description").asString()).startsWith("Whether");
 	}
 
 	@Test

@@ -3,6 +3,7 @@ package io.streamlease.autoconfigure;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -196,6 +197,43 @@ class StreamLeaseMetricsAutoConfigurationTests {
 						}
 					}
 				}
+			}
+			finally {
+				handler.releaseAll();
+			}
+		});
+	}
+
+	@Test
+	void theOldestHeldStreamsAgeGrowsWhileItIsHeldAndFollowsTheNextOldestWhenItEnds() {
+		String service = "hold-age";
+		runner(service).withBean(SimpleMeterRegistry.class).withBean(HoldingHandler.class).run((context) -> {
+			MeterRegistry registry = context.getBean(MeterRegistry.class);
+			HoldingHandler handler = context.getBean(HoldingHandler.class);
+			StreamLeaseTemplate template = context.getBean(StreamLeaseTemplate.class);
+			try {
+				assertThat(gauge(registry, StreamLeaseMeters.HELD_OLDEST_AGE, service)).isZero();
+				template.submit("first", Map.of());
+				await().atMost(Duration.ofSeconds(10)).until(() -> handler.hasStarted("first"));
+				long firstHeld = System.nanoTime();
+				// held for a second at least: the gauge reads at least that
+				await().atMost(Duration.ofSeconds(5))
+					.until(() -> gauge(registry, StreamLeaseMeters.HELD_OLDEST_AGE, service) >= 1.0);
+				template.submit("second", Map.of());
+				await().atMost(Duration.ofSeconds(10)).until(() -> handler.hasStarted("second"));
+				handler.release("first");
+				await().atMost(Duration.ofSeconds(5)).until(() -> gauge(registry, StreamLeaseMeters.OWNED, service) == 1);
+				// now the second stream is the oldest, acquired a second or more after the first
+				double sinceFirst = (System.nanoTime() - firstHeld) / 1e9;
+				assertThat(gauge(registry, StreamLeaseMeters.HELD_OLDEST_AGE, service)).isLessThan(sinceFirst - 0.5);
+				handler.release("second");
+				await().atMost(Duration.ofSeconds(5))
+					.until(() -> gauge(registry, StreamLeaseMeters.HELD_OLDEST_AGE, service) == 0);
+				// the hold time of the finished streams
+				await().atMost(Duration.ofSeconds(5)).until(
+						() -> registry.get(StreamLeaseMeters.PROCESSING_DURATION).tags("service", service).timer().count() == 2);
+				assertThat(registry.get(StreamLeaseMeters.PROCESSING_DURATION).tags("service", service).timer()
+					.max(TimeUnit.SECONDS)).isGreaterThanOrEqualTo(1.0);
 			}
 			finally {
 				handler.releaseAll();
