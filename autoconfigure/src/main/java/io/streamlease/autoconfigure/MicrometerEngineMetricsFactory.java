@@ -12,6 +12,7 @@ import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.streamlease.LeasedStream;
 import io.streamlease.engine.EngineMetrics;
+import io.streamlease.engine.EngineState;
 import io.streamlease.engine.StreamLeaseEngine;
 import io.streamlease.listener.EngineMetricsFactory;
 import io.streamlease.listener.StreamLeaseContainer;
@@ -76,6 +77,13 @@ final class MicrometerEngineMetricsFactory implements EngineMetricsFactory {
 			.description("Seconds since the oldest stream held now was acquired (0 when none is held)")
 			.tag(StreamLeaseMeters.SERVICE, service)
 			.baseUnit("seconds")
+			.register(this.registry);
+		Gauge.builder(StreamLeaseMeters.TERMINATED, engine, (reference) -> {
+			StreamLeaseEngine client = current(reference);
+			return (client != null && client.state() == EngineState.TERMINATED) ? 1 : 0;
+		})
+			.description("1 when the service's engine has terminated (closed, a fatal error, or retries exhausted), else 0")
+			.tag(StreamLeaseMeters.SERVICE, service)
 			.register(this.registry);
 		Gauge.builder(StreamLeaseMeters.ENTRY_READS_ACTIVE, this.containers, (lookup) -> {
 			StreamLeaseContainer container = lookup.apply(service);

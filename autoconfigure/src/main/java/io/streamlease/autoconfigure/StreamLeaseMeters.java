@@ -27,6 +27,9 @@ package io.streamlease.autoconfigure;
  * <tr><td>{@code stream.lease.renewal.age}</td><td>gauge</td><td></td><td>seconds since the last confirmed
  * renewal tick (NaN before the first); renewals run every hb-interval / 2, and at 80 % of hb-interval every lease
  * is disowned locally</td></tr>
+ * <tr><td>{@code stream.lease.terminated}</td><td>gauge</td><td></td><td>1 when the service's engine has
+ * terminated (closed, a fatal error such as refused credentials, or {@code retry.max-retries} reached), else 0;
+ * while the application runs, 1 means the service processes nothing until it is restarted</td></tr>
  * <tr><td>{@code stream.lease.renewal.lost}</td><td>counter</td><td></td><td>leases that a renewal found gone
  * or owned by another consumer</td></tr>
  * <tr><td>{@code stream.lease.handler.duration}</td><td>timer</td><td>{@code outcome}: {@code success},
@@ -80,6 +83,9 @@ public final class StreamLeaseMeters {
 
 	/** Gauge: seconds since the last confirmed renewal tick. */
 	public static final String RENEWAL_AGE = "stream.lease.renewal.age";
+
+	/** Gauge: 1 when the service's engine has terminated, else 0. */
+	public static final String TERMINATED = "stream.lease.terminated";
 
 	/** Counter: leases found lost by a renewal. */
 	public static final String RENEWAL_LOST = "stream.lease.renewal.lost";

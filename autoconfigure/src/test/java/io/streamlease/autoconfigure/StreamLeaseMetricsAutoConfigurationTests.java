@@ -13,6 +13,7 @@ import io.streamlease.core.StreamLeaseTemplate;
 import io.streamlease.engine.ClaimResult;
 import io.streamlease.engine.EngineMetrics;
 import io.streamlease.engine.EngineSettings;
+import io.streamlease.engine.EngineState;
 import io.streamlease.engine.StreamLeaseEngine;
 import io.streamlease.listener.EngineMetricsFactory;
 import io.streamlease.listener.StreamHandlerEndpointRegistry;
@@ -132,6 +133,23 @@ class StreamLeaseMetricsAutoConfigurationTests {
 		factory.create("restarted", () -> engine);
 		assertThat(registry.find(StreamLeaseMeters.LBS_PENDING).gauges()).hasSize(1);
 		assertThat(registry.get(StreamLeaseMeters.LBS_PENDING).gauge().value()).isZero();
+	}
+
+	@Test
+	void terminatedGaugeIsOneOnlyOnceTheEngineHasTerminated() {
+		SimpleMeterRegistry registry = new SimpleMeterRegistry();
+		MicrometerEngineMetricsFactory factory = new MicrometerEngineMetricsFactory(registry);
+		factory.create("terminating", () -> null);
+		assertThat(gauge(registry, StreamLeaseMeters.TERMINATED, "terminating")).isZero();
+		StreamLeaseEngine engine = StreamLeaseEngine.create(applicationRedisson,
+				EngineSettings.builder("terminating", "pod-1").build());
+		factory.create("terminating", () -> engine);
+		engine.start();
+		await().atMost(Duration.ofSeconds(10)).until(() -> engine.state() == EngineState.RUNNING);
+		assertThat(gauge(registry, StreamLeaseMeters.TERMINATED, "terminating")).isZero();
+		engine.close();
+		assertThat(engine.state()).isEqualTo(EngineState.TERMINATED);
+		assertThat(gauge(registry, StreamLeaseMeters.TERMINATED, "terminating")).isEqualTo(1);
 	}
 
 	// ---- real engines
