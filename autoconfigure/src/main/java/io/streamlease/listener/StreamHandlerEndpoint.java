@@ -39,6 +39,8 @@ public final class StreamHandlerEndpoint {
 
 	private final InvocableHandlerMethod invocable;
 
+	private boolean autoStartup = true;
+
 	/**
 	 * @throws IllegalStateException if the method's parameters fit neither mode
 	 */
@@ -89,6 +91,18 @@ public final class StreamHandlerEndpoint {
 
 	public Mode getMode() {
 		return this.mode;
+	}
+
+	/**
+	 * Whether the registry starts this endpoint's container when it starts (true unless set otherwise); when
+	 * false, it starts only through {@link StreamHandlerEndpointRegistry#start(String)}.
+	 */
+	public boolean isAutoStartup() {
+		return this.autoStartup;
+	}
+
+	public void setAutoStartup(boolean autoStartup) {
+		this.autoStartup = autoStartup;
 	}
 
 	InvocableHandlerMethod getInvocable() {

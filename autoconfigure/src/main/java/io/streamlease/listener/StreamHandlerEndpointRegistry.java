@@ -12,8 +12,11 @@ import org.springframework.context.SmartLifecycle;
 
 /**
  * Holds the @StreamHandler endpoints and runs one {@link StreamLeaseContainer} per service. The only
- * {@link SmartLifecycle} of Stream Lease: it starts late (after the rest of the application is ready) and, on
- * stop, waits until every container has handed off its streams.
+ * {@link SmartLifecycle} of Stream Lease: it starts late (after the rest of the application is ready) the containers
+ * whose endpoint starts automatically and, on stop, waits until every container has handed off its streams.
+ * <p>
+ * It is also the application's handle on its containers, by handler id: {@link #start(String)},
+ * {@link #stop(String)}, {@link #pause(String, boolean)} and {@link #resume(String)}.
  */
 public class StreamHandlerEndpointRegistry implements SmartLifecycle {
 
@@ -45,6 +48,12 @@ public class StreamHandlerEndpointRegistry implements SmartLifecycle {
 	 * @throws IllegalStateException if another handler already serves the same service
 	 */
 	public synchronized void registerEndpoint(StreamHandlerEndpoint endpoint) {
+		for (StreamLeaseContainer other : this.containers.values()) {
+			if (other.getEndpoint().getId().equals(endpoint.getId())) {
+				throw new IllegalStateException("Two @StreamHandler methods have the id '" + endpoint.getId() + "': "
+						+ other.getEndpoint().describe() + " and " + endpoint.describe() + ". Give one of them another id.");
+			}
+		}
 		StreamLeaseContainer existing = this.containers.get(endpoint.getService());
 		if (existing != null) {
 			throw new IllegalStateException("Two @StreamHandler methods serve service '" + endpoint.getService() + "': "
@@ -54,9 +63,79 @@ public class StreamHandlerEndpointRegistry implements SmartLifecycle {
 		StreamLeaseContainer container = new StreamLeaseContainer(endpoint, this.engineFactory, this.settings,
 				this.publisher, this.redisson);
 		this.containers.put(endpoint.getService(), container);
-		if (this.running) {
+		if (this.running && endpoint.isAutoStartup()) {
 			container.start();
 		}
+	}
+
+	/**
+	 * The container of a handler.
+	 * @param handlerId the id of the @StreamHandler endpoint
+	 * @throws IllegalArgumentException if no handler has that id (the message lists the ids there are)
+	 */
+	public synchronized StreamLeaseContainer getContainer(String handlerId) {
+		for (StreamLeaseContainer container : this.containers.values()) {
+			if (container.getEndpoint().getId().equals(handlerId)) {
+				return container;
+			}
+		}
+		throw new IllegalArgumentException("No @StreamHandler has the id '" + handlerId + "'; the ids are "
+				+ getContainerIds());
+	}
+
+	/**
+	 * The container of a service, or null if no handler serves it.
+	 */
+	public synchronized StreamLeaseContainer getContainerForService(String service) {
+		return this.containers.get(service);
+	}
+
+	/**
+	 * The ids of the registered handlers.
+	 */
+	public synchronized List<String> getContainerIds() {
+		List<String> ids = new ArrayList<>();
+		for (StreamLeaseContainer container : this.containers.values()) {
+			ids.add(container.getEndpoint().getId());
+		}
+		return ids;
+	}
+
+	/**
+	 * Starts a handler's container (one that does not start automatically, or one stopped before); nothing happens
+	 * if it runs.
+	 * @throws IllegalArgumentException if no handler has that id
+	 */
+	public void start(String handlerId) {
+		getContainer(handlerId).start();
+	}
+
+	/**
+	 * Stops a handler's container as at shutdown: it stops taking streams, gives running handlers the grace period
+	 * and hands the rest off to peers. Returns when it stopped.
+	 * @throws IllegalArgumentException if no handler has that id
+	 */
+	public void stop(String handlerId) {
+		getContainer(handlerId).stop();
+	}
+
+	/**
+	 * Pauses a handler's container (see {@link StreamLeaseContainer#pause(boolean)}).
+	 * @param handOff whether to hand the held streams off to peers at once, instead of letting their handlers go on
+	 * @throws IllegalArgumentException if no handler has that id
+	 * @throws IllegalStateException if its container is not running
+	 */
+	public void pause(String handlerId, boolean handOff) {
+		getContainer(handlerId).pause(handOff);
+	}
+
+	/**
+	 * Resumes a paused handler's container.
+	 * @throws IllegalArgumentException if no handler has that id
+	 * @throws IllegalStateException if its container is not running
+	 */
+	public void resume(String handlerId) {
+		getContainer(handlerId).resume();
 	}
 
 	/**
@@ -71,8 +150,10 @@ public class StreamHandlerEndpointRegistry implements SmartLifecycle {
 		List<StreamLeaseContainer> started = new ArrayList<>();
 		try {
 			for (StreamLeaseContainer container : this.containers.values()) {
-				container.start();
-				started.add(container);
+				if (container.getEndpoint().isAutoStartup()) {
+					container.start();
+					started.add(container);
+				}
 			}
 		}
 		catch (RuntimeException ex) {
