@@ -85,8 +85,8 @@ public class StreamsEndpoint {
 		if (container == null) {
 			List<String> services = new ArrayList<>();
 			this.registry.getContainers().forEach((known) -> services.add(known.getEndpoint().getService()));
-			throw new InvalidEndpointRequestException("No @StreamHandler serves service '" + service
-					+ "' on this instance; the services are " + services, "unknown service");
+			throw badRequest("No @StreamHandler serves service '" + service + "' on this instance; the services are "
+					+ services);
 		}
 		try {
 			switch (action) {
@@ -94,22 +94,30 @@ public class StreamsEndpoint {
 				case "resume" -> container.resume();
 				case "hand-off" -> {
 					if (stream == null || stream.isEmpty()) {
-						throw new InvalidEndpointRequestException("The hand-off action needs the data stream to hand off: "
-								+ "{\"action\": \"hand-off\", \"stream\": \"<name>\"}", "no stream");
+						throw badRequest("The hand-off action needs the data stream to hand off: "
+								+ "{\"action\": \"hand-off\", \"stream\": \"<name>\"}");
 					}
 					if (!container.handOff(stream)) {
-						throw new InvalidEndpointRequestException("Consumer '" + container.getEngine().id()
-								+ "' does not hold stream '" + stream + "' of service '" + service + "'", "stream not held");
+						throw badRequest("Consumer '" + container.getEngine().id() + "' does not hold stream '" + stream
+								+ "' of service '" + service + "'");
 					}
 				}
-				default -> throw new InvalidEndpointRequestException("Unknown action '" + action + "' for service '" + service
-						+ "': use one of " + ACTIONS, "unknown action");
+				default -> throw badRequest("Unknown action '" + action + "' for service '" + service + "': use one of "
+						+ ACTIONS);
 			}
 		}
 		catch (IllegalStateException ex) {
-			throw new InvalidEndpointRequestException(ex.getMessage(), "not running");
+			throw badRequest(ex.getMessage());
 		}
 		return describe(container, container.getEngine());
+	}
+
+	/**
+	 * A 400 answer whose reason is the whole message (shown in the error body where
+	 * {@code spring.web.error.include-message} allows it).
+	 */
+	private static InvalidEndpointRequestException badRequest(String message) {
+		return new InvalidEndpointRequestException(message, message);
 	}
 
 	private static ServiceDescriptor describe(StreamLeaseContainer container, StreamLeaseEngine engine) {
