@@ -18,7 +18,8 @@ import org.springframework.boot.health.contributor.Health;
  * first time, while it cannot reach Redis (UP again by itself once Redis answers), and when it terminated.
  * Credentials in failure messages are masked. A paused service is UP with {@code paused: true} (it keeps its
  * streams alive and takes no new ones, on purpose); one whose container was never started (auto-startup off) or
- * was stopped through the registry shows {@code NEW} or {@code STOPPED}, also without turning health DOWN.
+ * was stopped on its own through the registry shows {@code NEW} or {@code STOPPED}, also without turning health
+ * DOWN.
  */
 public class StreamLeaseHealthIndicator extends AbstractHealthIndicator {
 
@@ -48,8 +49,9 @@ public class StreamLeaseHealthIndicator extends AbstractHealthIndicator {
 			String service = container.getEndpoint().getService();
 			StreamLeaseEngine engine = container.getEngine();
 			Map<String, Object> details = new LinkedHashMap<>();
-			if (engine == null || !container.isRunning()) {
-				// never started (auto-startup off), or stopped on purpose: not a fault
+			if (engine == null || (!container.isRunning() && this.registry.isRunning())) {
+				// never started (auto-startup off), or stopped on its own through the registry: not a fault (once the
+				// whole registry stops, at shutdown, a closed engine is reported as terminated, as before)
 				details.put("state", (engine == null) ? EngineState.NEW.name() : STOPPED);
 				details.put("owned", 0);
 				services.put(service, details);

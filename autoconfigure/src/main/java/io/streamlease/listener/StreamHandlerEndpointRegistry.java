@@ -6,6 +6,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import io.micrometer.observation.ObservationRegistry;
 import org.redisson.api.RedissonClient;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.SmartLifecycle;
@@ -35,6 +36,10 @@ public class StreamHandlerEndpointRegistry implements SmartLifecycle {
 
 	private volatile boolean running;
 
+	private ObservationRegistry observationRegistry = ObservationRegistry.NOOP;
+
+	private StreamHandlerObservationConvention observationConvention;
+
 	public StreamHandlerEndpointRegistry(StreamLeaseEngineFactory engineFactory, ContainerSettings settings,
 			RedissonClient redisson, ApplicationEventPublisher publisher) {
 		this.engineFactory = engineFactory;
@@ -62,10 +67,22 @@ public class StreamHandlerEndpointRegistry implements SmartLifecycle {
 		}
 		StreamLeaseContainer container = new StreamLeaseContainer(endpoint, this.engineFactory, this.settings,
 				this.publisher, this.redisson);
+		container.observeWith(this.observationRegistry, this.observationConvention);
 		this.containers.put(endpoint.getService(), container);
 		if (this.running && endpoint.isAutoStartup()) {
 			container.start();
 		}
+	}
+
+	/**
+	 * Observes every handler invocation of the containers registered from now on with this registry (by default none:
+	 * {@link ObservationRegistry#NOOP}).
+	 * @param convention null for the {@link DefaultStreamHandlerObservationConvention}
+	 */
+	public synchronized void setObservationRegistry(ObservationRegistry registry,
+			StreamHandlerObservationConvention convention) {
+		this.observationRegistry = (registry != null) ? registry : ObservationRegistry.NOOP;
+		this.observationConvention = convention;
 	}
 
 	/**

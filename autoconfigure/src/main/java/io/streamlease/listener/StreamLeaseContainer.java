@@ -16,6 +16,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.micrometer.observation.ObservationRegistry;
 import io.streamlease.HandlerFailedException;
 import io.streamlease.LeaseLostException;
 import io.streamlease.LeasedStream;
@@ -50,7 +51,7 @@ public class StreamLeaseContainer {
 
 	private final RedissonClient redisson;
 
-	private final HandlerInvoker invoker;
+	private volatile HandlerInvoker invoker;
 
 	private final Map<String, HandlerRun> runs = new ConcurrentHashMap<>();
 
@@ -76,6 +77,15 @@ public class StreamLeaseContainer {
 		this.publisher = publisher;
 		this.redisson = redisson;
 		this.invoker = new HandlerInvoker(endpoint);
+	}
+
+	/**
+	 * Observes every invocation of the handler with this registry (see {@link StreamHandlerObservationContext});
+	 * before start.
+	 * @param convention null for the {@link DefaultStreamHandlerObservationConvention}
+	 */
+	void observeWith(ObservationRegistry registry, StreamHandlerObservationConvention convention) {
+		this.invoker = new HandlerInvoker(this.endpoint, registry, convention);
 	}
 
 	public synchronized void start() {
