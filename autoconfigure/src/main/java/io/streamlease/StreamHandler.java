@@ -68,4 +68,12 @@ public @interface StreamHandler {
 	 */
 	String maxConcurrentStreams() default "";
 
+
+	/**
+	 * Whether the handler's container starts with the application: {@code "true"} (the default) or {@code "false"};
+	 * supports {@code ${...}} placeholders. When false, nothing of the service runs (no engine, no reading, no
+	 * claims) until it is started through {@code StreamHandlerEndpointRegistry.start(id)}.
+	 */
+	String autoStartup() default "true";
+
 }

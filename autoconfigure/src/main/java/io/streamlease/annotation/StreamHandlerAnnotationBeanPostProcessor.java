@@ -82,8 +82,10 @@ public class StreamHandlerAnnotationBeanPostProcessor
 				String id = StringUtils.hasText(handler.annotation().id())
 						? this.environment.resolvePlaceholders(handler.annotation().id())
 						: handler.beanName() + "." + handler.method().getName();
-				registry.registerEndpoint(new StreamHandlerEndpoint(id, service, handler.bean(), handler.method(),
-						methods.createInvocableHandlerMethod(handler.bean(), handler.method()), overrides(handler)));
+				StreamHandlerEndpoint endpoint = new StreamHandlerEndpoint(id, service, handler.bean(), handler.method(),
+						methods.createInvocableHandlerMethod(handler.bean(), handler.method()), overrides(handler));
+				endpoint.setAutoStartup(autoStartup(handler));
+				registry.registerEndpoint(endpoint);
 			}
 			this.found.clear();
 		}
@@ -139,6 +141,20 @@ public class StreamHandlerAnnotationBeanPostProcessor
 		return new IllegalStateException("@StreamHandler(" + attribute + " = " + shown + ") on "
 				+ handler.method().getDeclaringClass().getSimpleName() + "." + handler.method().getName() + "() is invalid: "
 				+ rule);
+	}
+
+	private boolean autoStartup(Found handler) {
+		String declared = handler.annotation().autoStartup();
+		String resolved = this.environment.resolveRequiredPlaceholders(declared).trim();
+		if ("true".equalsIgnoreCase(resolved)) {
+			return true;
+		}
+		if ("false".equalsIgnoreCase(resolved)) {
+			return false;
+		}
+		throw new IllegalStateException("@StreamHandler(autoStartup = \"" + declared + "\") on "
+				+ handler.method().getDeclaringClass().getSimpleName() + "." + handler.method().getName() + "() resolves to '"
+				+ resolved + "': it must be true or false");
 	}
 
 	private String service(Found handler) {

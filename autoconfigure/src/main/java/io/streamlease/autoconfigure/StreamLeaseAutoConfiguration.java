@@ -2,15 +2,18 @@ package io.streamlease.autoconfigure;
 
 import java.util.concurrent.atomic.AtomicReference;
 
+import io.micrometer.observation.ObservationRegistry;
 import io.streamlease.StreamLeaseException;
 import io.streamlease.annotation.StreamHandlerAnnotationBeanPostProcessor;
 import io.streamlease.core.StreamLeaseTemplate;
+import io.streamlease.core.StreamSubmitObservationConvention;
 import io.streamlease.engine.EngineMetrics;
 import io.streamlease.engine.StreamLeaseEngine;
 import io.streamlease.listener.EngineMetricsFactory;
 import io.streamlease.listener.StreamHandlerArgumentResolvers;
 import io.streamlease.listener.StreamHandlerEndpointRegistry;
 import io.streamlease.listener.StreamHandlerErrorHandler;
+import io.streamlease.listener.StreamHandlerObservationConvention;
 import io.streamlease.listener.StreamLeaseEngineFactory;
 import org.redisson.Redisson;
 import org.redisson.api.RedissonClient;
@@ -101,15 +104,29 @@ public final class StreamLeaseAutoConfiguration {
 	@ConditionalOnMissingBean
 	StreamHandlerEndpointRegistry streamHandlerEndpointRegistry(StreamLeaseEngineFactory engineFactory,
 			StreamLeasePropertiesMapper mapper, StreamLeaseRedis redis, ApplicationEventPublisher publisher,
-			StreamHandlerErrorHandler errorHandler) {
-		return new StreamHandlerEndpointRegistry(engineFactory, mapper.containerSettings(), redis.getDataClient(),
-				publisher, errorHandler);
+			StreamHandlerErrorHandler errorHandler, StreamLeaseProperties properties,
+			ObjectProvider<ObservationRegistry> observationRegistry,
+			ObjectProvider<StreamHandlerObservationConvention> observationConvention) {
+		StreamHandlerEndpointRegistry registry = new StreamHandlerEndpointRegistry(engineFactory,
+				mapper.containerSettings(), redis.getDataClient(), publisher, errorHandler);
+		if (properties.getObservation().isEnabled()) {
+			registry.setObservationRegistry(observationRegistry.getIfUnique(() -> ObservationRegistry.NOOP),
+					observationConvention.getIfUnique());
+		}
+		return registry;
 	}
 
 	@Bean
 	@ConditionalOnMissingBean
-	StreamLeaseTemplate streamLeaseTemplate(StreamLeaseRedis redis, StreamLeasePropertiesMapper mapper) {
-		return new StreamLeaseTemplate(redis.getDataClient(), mapper.defaultService());
+	StreamLeaseTemplate streamLeaseTemplate(StreamLeaseRedis redis, StreamLeasePropertiesMapper mapper,
+			StreamLeaseProperties properties, ObjectProvider<ObservationRegistry> observationRegistry,
+			ObjectProvider<StreamSubmitObservationConvention> observationConvention) {
+		StreamLeaseTemplate template = new StreamLeaseTemplate(redis.getDataClient(), mapper.defaultService());
+		if (properties.getObservation().isEnabled()) {
+			template.setObservationRegistry(observationRegistry.getIfUnique(() -> ObservationRegistry.NOOP));
+			template.setObservationConvention(observationConvention.getIfUnique());
+		}
+		return template;
 	}
 
 	@Bean

@@ -16,9 +16,15 @@ import org.springframework.boot.health.contributor.Health;
  * The health of the Stream Lease engines: UP with the consumer id and, per service, the engine's state, the
  * number of held streams and the last successful renewal; DOWN with the reason while an engine connects for the
  * first time, while it cannot reach Redis (UP again by itself once Redis answers), and when it terminated.
- * Credentials in failure messages are masked.
+ * Credentials in failure messages are masked. A paused service is UP with {@code paused: true} (it keeps its
+ * streams alive and takes no new ones, on purpose); one whose container was never started (auto-startup off) or
+ * was stopped on its own through the registry shows {@code NEW} or {@code STOPPED}, also without turning health
+ * DOWN.
  */
 public class StreamLeaseHealthIndicator extends AbstractHealthIndicator {
+
+	/** The state shown for a container stopped through the registry (its engine is closed). */
+	static final String STOPPED = "STOPPED";
 
 	private final StreamHandlerEndpointRegistry registry;
 
@@ -43,8 +49,10 @@ public class StreamLeaseHealthIndicator extends AbstractHealthIndicator {
 			String service = container.getEndpoint().getService();
 			StreamLeaseEngine engine = container.getEngine();
 			Map<String, Object> details = new LinkedHashMap<>();
-			if (engine == null) {
-				details.put("state", EngineState.NEW.name());
+			if (engine == null || (!container.isRunning() && this.registry.isRunning())) {
+				// never started (auto-startup off), or stopped on its own through the registry: not a fault (once the
+				// whole registry stops, at shutdown, a closed engine is reported as terminated, as before)
+				details.put("state", (engine == null) ? EngineState.NEW.name() : STOPPED);
 				details.put("owned", 0);
 				services.put(service, details);
 				continue;
@@ -54,6 +62,9 @@ public class StreamLeaseHealthIndicator extends AbstractHealthIndicator {
 			}
 			details.put("state", engine.state().name());
 			details.put("owned", engine.ownedCount());
+			if (container.isPaused()) {
+				details.put("paused", true);
+			}
 			if (engine.lastRenewal() != null) {
 				details.put("lastRenewal", engine.lastRenewal().toString());
 			}

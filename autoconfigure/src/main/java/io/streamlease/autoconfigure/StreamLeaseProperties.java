@@ -127,6 +127,8 @@ public class StreamLeaseProperties {
 
 	private final Startup startup = new Startup();
 
+	private final Observation observation = new Observation();
+
 	/**
 	 * How long one renewal call waits for Redis before it is retried; less than 80% of hb-interval. Default
 	 * hb-interval / 8, at most 3s. Every other call uses spring.data.redis.timeout, by default 3s or hb-interval / 2,
@@ -310,12 +312,38 @@ public class StreamLeaseProperties {
 		return this.startup;
 	}
 
+	public Observation getObservation() {
+		return this.observation;
+	}
+
 	public Duration getRenewalTimeout() {
 		return this.renewalTimeout;
 	}
 
 	public void setRenewalTimeout(Duration renewalTimeout) {
 		this.renewalTimeout = renewalTimeout;
+	}
+
+	/**
+	 * Micrometer Observation of handler invocations and submissions (tracing, and timers where metrics observe).
+	 */
+	public static class Observation {
+
+		/**
+		 * Whether handler invocations and StreamLeaseTemplate submissions are observed when the application has an
+		 * ObservationRegistry; the template then writes the trace context into the entry's Info and the handler
+		 * continues that trace.
+		 */
+		private boolean enabled = true;
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
 	}
 
 	/**

@@ -15,16 +15,30 @@ import io.streamlease.engine.EngineState;
 import io.streamlease.engine.StreamLeaseEngine;
 import io.streamlease.listener.StreamHandlerEndpointRegistry;
 import io.streamlease.listener.StreamLeaseContainer;
+import org.jspecify.annotations.Nullable;
+import org.springframework.boot.actuate.endpoint.Access;
+import org.springframework.boot.actuate.endpoint.InvalidEndpointRequestException;
 import org.springframework.boot.actuate.endpoint.OperationResponseBody;
 import org.springframework.boot.actuate.endpoint.annotation.Endpoint;
 import org.springframework.boot.actuate.endpoint.annotation.ReadOperation;
+import org.springframework.boot.actuate.endpoint.annotation.Selector;
+import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
 
 /**
- * The {@code streams} actuator endpoint ({@code GET /actuator/streams}): per service, the engine's state, the
- * handler, the data streams this consumer holds and what the engine has done since it started.
+ * The {@code streams} actuator endpoint. {@code GET /actuator/streams}: per service, the engine's state, whether it
+ * is paused, the handler, the data streams this consumer holds and what the engine has done since it started.
+ * <p>
+ * {@code POST /actuator/streams/{service}} with a JSON body controls a service on this instance:
+ * {@code {"action": "pause"}} (optionally {@code "handOff": true} to hand the held streams off to peers at once),
+ * {@code {"action": "resume"}}, or {@code {"action": "hand-off", "stream": "<name>"}} for one stream. The write
+ * operation is read-only by default: it needs {@code management.endpoint.streams.access=unrestricted} (and, over
+ * HTTP, the endpoint exposed with {@code management.endpoints.web.exposure.include}).
  */
-@Endpoint(id = "streams")
+@Endpoint(id = "streams", defaultAccess = Access.READ_ONLY)
 public class StreamsEndpoint {
+
+	/** The actions of the write operation. */
+	static final List<String> ACTIONS = List.of("pause", "resume", "hand-off");
 
 	private static final CountersDescriptor NO_COUNTERS = new CountersDescriptor(0, 0, 0, 0, 0, 0, 0);
 
@@ -55,11 +69,62 @@ public class StreamsEndpoint {
 		return new StreamsDescriptor((consumer != null) ? consumer : this.consumerId, services);
 	}
 
+	/**
+	 * Pauses or resumes a service on this instance, or hands one of its streams off to peers.
+	 * @param service the service
+	 * @param action {@code pause}, {@code resume} or {@code hand-off}
+	 * @param handOff with {@code pause}: whether to hand the held streams off at once (default false: their
+	 * handlers go on)
+	 * @param stream with {@code hand-off}: the data stream to hand off
+	 * @return the service after the change
+	 */
+	@WriteOperation
+	public ServiceDescriptor control(@Selector String service, String action, @Nullable Boolean handOff,
+			@Nullable String stream) {
+		StreamLeaseContainer container = this.registry.getContainerForService(service);
+		if (container == null) {
+			List<String> services = new ArrayList<>();
+			this.registry.getContainers().forEach((known) -> services.add(known.getEndpoint().getService()));
+			throw badRequest("No @StreamHandler serves service '" + service + "' on this instance; the services are "
+					+ services);
+		}
+		try {
+			switch (action) {
+				case "pause" -> container.pause(Boolean.TRUE.equals(handOff));
+				case "resume" -> container.resume();
+				case "hand-off" -> {
+					if (stream == null || stream.isEmpty()) {
+						throw badRequest("The hand-off action needs the data stream to hand off: "
+								+ "{\"action\": \"hand-off\", \"stream\": \"<name>\"}");
+					}
+					if (!container.handOff(stream)) {
+						throw badRequest("Consumer '" + container.getEngine().id() + "' does not hold stream '" + stream
+								+ "' of service '" + service + "'");
+					}
+				}
+				default -> throw badRequest("Unknown action '" + action + "' for service '" + service + "': use one of "
+						+ ACTIONS);
+			}
+		}
+		catch (IllegalStateException ex) {
+			throw badRequest(ex.getMessage());
+		}
+		return describe(container, container.getEngine());
+	}
+
+	/**
+	 * A 400 answer whose reason is the whole message (shown in the error body where
+	 * {@code spring.web.error.include-message} allows it).
+	 */
+	private static InvalidEndpointRequestException badRequest(String message) {
+		return new InvalidEndpointRequestException(message, message);
+	}
+
 	private static ServiceDescriptor describe(StreamLeaseContainer container, StreamLeaseEngine engine) {
 		String handler = container.getEndpoint().getId();
 		String mode = container.getEndpoint().getMode().name().toLowerCase();
 		if (engine == null) {
-			return new ServiceDescriptor(EngineState.NEW.name(), handler, mode, null, List.of(), NO_COUNTERS, null,
+			return new ServiceDescriptor(EngineState.NEW.name(), false, handler, mode, null, List.of(), NO_COUNTERS, null,
 					null, true, null);
 		}
 		Set<String> running = new HashSet<>();
@@ -73,7 +138,7 @@ public class StreamsEndpoint {
 		}
 		owned.sort(Comparator.comparing(OwnedStreamDescriptor::stream));
 		EngineCounters counters = engine.counters();
-		return new ServiceDescriptor(engine.state().name(), handler, mode, engine.id(), owned,
+		return new ServiceDescriptor(engine.state().name(), container.isPaused(), handler, mode, engine.id(), owned,
 				new CountersDescriptor(counters.added(), counters.claimed(), counters.completed(), counters.disowned(),
 						counters.handedOff(), counters.deadLettered(), counters.duplicates()),
 				(engine.state() == EngineState.NEW) ? null : engine.lbsPending(), text(engine.lastRenewal()),
@@ -98,7 +163,9 @@ public class StreamsEndpoint {
 	/**
 	 * One service.
 	 *
-	 * @param state the engine's lifecycle state ({@code NEW} until it starts)
+	 * @param state the engine's lifecycle state ({@code NEW} until it starts, {@code TERMINATED} once its container
+	 * stopped)
+	 * @param paused whether the service is paused on this instance (it takes no new streams)
 	 * @param handler the id of the @StreamHandler endpoint
 	 * @param mode {@code stream} or {@code entry}
 	 * @param consumerId the consumer id of the engine, null before it starts
@@ -110,7 +177,7 @@ public class StreamsEndpoint {
 	 * calls Redis, so it cannot tell)
 	 * @param terminationReason why the engine terminated, null while it runs
 	 */
-	public record ServiceDescriptor(String state, String handler, String mode, String consumerId,
+	public record ServiceDescriptor(String state, boolean paused, String handler, String mode, String consumerId,
 			List<OwnedStreamDescriptor> owned, CountersDescriptor counters, Long lbsPending, String lastRenewal,
 			Boolean redisReachable, String terminationReason) {
 	}

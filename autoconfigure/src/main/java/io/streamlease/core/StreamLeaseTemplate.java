@@ -1,14 +1,22 @@
 package io.streamlease.core;
 
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
+import io.micrometer.observation.Observation;
+import io.micrometer.observation.ObservationRegistry;
 import io.streamlease.engine.LbsProducer;
 import org.redisson.api.RedissonClient;
 
 /**
  * Announces data streams on the LBS of a service, in the wire format of redis-stream-client-go
  * ({@code lbs-input} = {@code {"DataStreamName": ..., "Info": {...}}}).
+ * <p>
+ * With an {@link ObservationRegistry} ({@link #setObservationRegistry}), every submission is observed
+ * ({@value DefaultStreamSubmitObservationConvention#NAME}) and a tracing handler writes the trace context into the
+ * entry's {@code Info} (W3C: {@code traceparent}, and {@code tracestate} if any), so that the handler's observation
+ * continues the producer's trace.
  */
 public class StreamLeaseTemplate {
 
@@ -17,6 +25,10 @@ public class StreamLeaseTemplate {
 	private final String defaultService;
 
 	private final Map<String, LbsProducer> producers = new ConcurrentHashMap<>();
+
+	private ObservationRegistry observationRegistry = ObservationRegistry.NOOP;
+
+	private StreamSubmitObservationConvention observationConvention;
 
 	/**
 	 * @param redisson the client to write with
@@ -40,7 +52,31 @@ public class StreamLeaseTemplate {
 	 * @return the LBS entry id
 	 */
 	public String submit(String service, String stream, Map<String, ?> info) {
-		return this.producers.computeIfAbsent(service, (name) -> new LbsProducer(this.redisson, name)).submit(stream, info);
+		LbsProducer producer = this.producers.computeIfAbsent(service, (name) -> new LbsProducer(this.redisson, name));
+		if (this.observationRegistry.isNoop()) {
+			return producer.submit(stream, info);
+		}
+		Map<String, Object> carrier = (info != null) ? new LinkedHashMap<>(info) : new LinkedHashMap<>();
+		StreamSubmitObservationContext context = new StreamSubmitObservationContext(service, stream, carrier);
+		return Observation
+			.createNotStarted(this.observationConvention, DefaultStreamSubmitObservationConvention.INSTANCE, () -> context,
+					this.observationRegistry)
+			// started before the call: a tracing handler has put the trace context into the carrier by then
+			.observe(() -> producer.submit(stream, (info == null && carrier.isEmpty()) ? null : carrier));
+	}
+
+	/**
+	 * Observes every submission with this registry (by default none: {@link ObservationRegistry#NOOP}).
+	 */
+	public void setObservationRegistry(ObservationRegistry observationRegistry) {
+		this.observationRegistry = (observationRegistry != null) ? observationRegistry : ObservationRegistry.NOOP;
+	}
+
+	/**
+	 * Replaces the {@link DefaultStreamSubmitObservationConvention}; null for the default.
+	 */
+	public void setObservationConvention(StreamSubmitObservationConvention observationConvention) {
+		this.observationConvention = observationConvention;
 	}
 
 	/**

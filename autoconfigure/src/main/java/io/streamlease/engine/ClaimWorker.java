@@ -31,6 +31,9 @@ final class ClaimWorker implements Runnable {
 
 	private static final int CLAIM_BATCH = 100;
 
+	/** How long the worker parks at a time while the engine is paused, between two clearings of its queues. */
+	private static final Duration PAUSED_PARK = Duration.ofMillis(100);
+
 	private final StreamLeaseEngine client;
 
 	private final BlockingQueue<List<ClaimCandidate>> brokerInput;
@@ -56,6 +59,11 @@ final class ClaimWorker implements Runnable {
 	public void run() {
 		while (this.client.isReading()) {
 			try {
+				if (!this.client.passIntake(PAUSED_PARK)) {
+					// paused: what arrives is left to the peers (they get the same notifications and sweep too)
+					dropCandidates();
+					continue;
+				}
 				collect();
 				List<ClaimCandidate> due = due();
 				if (!due.isEmpty()) {
@@ -122,6 +130,13 @@ final class ClaimWorker implements Runnable {
 			long delay = (this.client.settings().autoClaim() && !candidate.isConsumer()) ? rank(candidate) * stagger : 0;
 			this.waiting.put(candidate.key(), new Waiting(candidate, now + delay));
 		}
+	}
+
+	private void dropCandidates() {
+		this.waiting.clear();
+		this.brokerInput.clear();
+		this.keyspaceQueue.clear();
+		this.arrivals.drainPermits();
 	}
 
 	private List<ClaimCandidate> due() {

@@ -48,6 +48,10 @@ final class LbsReader implements Runnable {
 		while (this.client.isReading()) {
 			try {
 				finishRead();
+				if (!this.client.passIntake(BLOCK)) {
+					// paused: reads nothing new (what was read before is acquired and announced above)
+					continue;
+				}
 				int room = this.client.room();
 				if (room <= 0) {
 					this.client.awaitRoom(BLOCK);

@@ -148,7 +148,7 @@ final class LeaseSweeper {
 		LeaseStore.Sweep sweep = this.store.sweep(this.settings.hbInterval().multipliedBy(10), RELEASED_PAGE);
 		this.client.liveConsumers(new ArrayList<>(sweep.live().keySet()));
 		this.client.lbsPending(sweep.pendingByConsumer().values().stream().mapToLong(Long::longValue).sum());
-		if (!this.client.isReading()) {
+		if (!this.client.isTaking()) {
 			return 0;
 		}
 		List<ClaimCandidate> candidates = new ArrayList<>();

@@ -59,6 +59,12 @@ public final class StreamLeaseEngine implements AutoCloseable {
 
 	private static final Logger logger = LoggerFactory.getLogger(StreamLeaseEngine.class);
 
+	/** How long {@link #pause()} waits for the reader and the claim worker to park. */
+	private static final Duration PAUSE_WAIT = Duration.ofSeconds(2);
+
+	/** Streams per call of {@link #handOffHeld()}. */
+	private static final int HANDOFF_CHUNK = 1000;
+
 
 
 	private final RedissonClient redisson;
@@ -83,6 +89,8 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	private final KeyspaceListener keyspace;
 
 	private final Object lifecycle = new Object();
+
+	private final IntakeGate intake = new IntakeGate();
 
 
 	private final LongAdder added = new LongAdder();
@@ -492,6 +500,98 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	}
 
 	/**
+	 * Pauses the intake: the LBS reader and the claims stop taking new streams (within well under a second: this
+	 * call waits, at most two seconds, until both are parked), while the session and every held stream stay renewed,
+	 * so nothing lapses. Peers get the new work; claim candidates that arrive meanwhile are left to them. Held streams
+	 * go on until the application finishes them or hands them off ({@link #handOffHeld()}). Nothing happens unless the
+	 * engine is starting or running.
+	 */
+	public void pause() {
+		if ((this.state != EngineState.RUNNING && this.state != EngineState.STARTING) || !this.intake.close()) {
+			return;
+		}
+		this.held.wakeAll();
+		candidatesQueued();
+		int takers = (alive(this.readerThread) && this.state == EngineState.RUNNING ? 1 : 0) + (alive(this.claimThread) ? 1 : 0);
+		try {
+			this.intake.awaitParked(takers, PAUSE_WAIT);
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+		}
+		logger.info("Stream Lease engine paused: service '{}', consumer '{}' takes no new streams; its {} held streams "
+				+ "stay renewed", this.settings.serviceName(), id(), this.held.size());
+	}
+
+	/**
+	 * Resumes the intake after {@link #pause()}: reads the LBS and claims again, and sweeps at once for what lapsed
+	 * meanwhile.
+	 */
+	public void resume() {
+		if (!this.intake.open()) {
+			return;
+		}
+		candidatesQueued();
+		notificationDropped();
+		logger.info("Stream Lease engine resumed: service '{}', consumer '{}' takes new streams again",
+				this.settings.serviceName(), id());
+	}
+
+	/**
+	 * Whether the intake is paused ({@link #pause()}).
+	 */
+	public boolean isPaused() {
+		return !this.intake.isOpen();
+	}
+
+	/**
+	 * Hands off every held stream to peers without finishing it (entries stay pending, checkpoints stay), keeping
+	 * this consumer's session: one call per thousand streams, and peers are told, so they claim at once. For a
+	 * paused engine whose streams should move now; while the intake is open this consumer may take them again. Stop
+	 * the handlers of these streams first. Streams whose finishing is being retried stay.
+	 * @return how many streams were handed off
+	 */
+	public int handOffHeld() {
+		List<Lease> leases = new ArrayList<>();
+		for (Lease lease : this.held.snapshot()) {
+			if (!lease.finishing && lease.end(Lease.State.HANDED_OFF)) {
+				this.held.remove(lease);
+				leases.add(lease);
+			}
+		}
+		for (int from = 0; from < leases.size(); from += HANDOFF_CHUNK) {
+			List<Lease> chunk = leases.subList(from, Math.min(leases.size(), from + HANDOFF_CHUNK));
+			String sessionId = this.session.id();
+			List<String> names = new ArrayList<>(chunk.size());
+			List<OwnershipRecord> records = new ArrayList<>(chunk.size());
+			for (Lease lease : chunk) {
+				if (sessionId != null && sessionId.equals(lease.record().sessionId())) {
+					names.add(lease.name());
+					records.add(lease.record());
+				}
+			}
+			if (names.isEmpty()) {
+				continue;
+			}
+			try {
+				int released = this.store.handoffStreams(sessionId, names, records);
+				this.handedOff.add(released);
+				this.metrics.handedOff(released);
+			}
+			catch (RuntimeException ex) {
+				// one by one, retried in the background while Redis does not answer
+				redisFailed("handing off " + names.size() + " streams", ex);
+				chunk.forEach((lease) -> releaseOnServer(lease, 1));
+			}
+		}
+		if (!leases.isEmpty()) {
+			logger.info("Consumer '{}' of service '{}' handed off {} streams", id(), this.settings.serviceName(),
+					leases.size());
+		}
+		return leases.size();
+	}
+
+	/**
 	 * Stops the engine: stops reading the LBS (in well under a second), hands off every held stream so that peers
 	 * claim it at once: its session ends in one call, and peers take its streams over (unless handoff on close is off:
 	 * then the session, and with it every stream, lapses after hb-interval).
@@ -697,6 +797,19 @@ public final class StreamLeaseEngine implements AutoCloseable {
 		return this.running && this.reading;
 	}
 
+	/** Whether the reader and the claim worker may take new streams now: reading and not paused. */
+	boolean isTaking() {
+		return isReading() && this.intake.isOpen();
+	}
+
+	/**
+	 * For the reader and the claim worker between two turns: while paused, parks at most {@code timeout}.
+	 * @return whether they may take new streams
+	 */
+	boolean passIntake(Duration timeout) throws InterruptedException {
+		return this.intake.passOrPark(timeout);
+	}
+
 	void lbsPending(long pending) {
 		this.lbsPending = pending;
 	}
@@ -864,7 +977,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	int takeOver(String consumer, Duration minIdle, boolean takeBackOwn) throws InterruptedException {
 		int taken = 0;
 		String after = "-";
-		while (isReading()) {
+		while (isTaking()) {
 			String sessionId = this.session.id();
 			int room = room();
 			if (sessionId == null || !this.session.isSafe() || room <= 0) {
@@ -1401,6 +1514,10 @@ public final class StreamLeaseEngine implements AutoCloseable {
 				Thread.currentThread().interrupt();
 			}
 		}
+	}
+
+	private static boolean alive(Thread thread) {
+		return thread != null && thread.isAlive();
 	}
 
 	private static void join(Thread thread) {

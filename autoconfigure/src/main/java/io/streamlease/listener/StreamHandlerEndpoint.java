@@ -42,6 +42,8 @@ public final class StreamHandlerEndpoint {
 
 	private final Overrides overrides;
 
+	private boolean autoStartup = true;
+
 	/**
 	 * An endpoint with the settings of the properties.
 	 * @throws IllegalStateException if the method's parameters fit neither mode
@@ -110,6 +112,18 @@ public final class StreamHandlerEndpoint {
 	 */
 	public Overrides getOverrides() {
 		return this.overrides;
+	}
+
+	/**
+	 * Whether the registry starts this endpoint's container when it starts (true unless set otherwise); when
+	 * false, it starts only through {@link StreamHandlerEndpointRegistry#start(String)}.
+	 */
+	public boolean isAutoStartup() {
+		return this.autoStartup;
+	}
+
+	public void setAutoStartup(boolean autoStartup) {
+		this.autoStartup = autoStartup;
 	}
 
 	InvocableHandlerMethod getInvocable() {

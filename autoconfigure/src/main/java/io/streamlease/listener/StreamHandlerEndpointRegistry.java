@@ -7,14 +7,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
+import io.micrometer.observation.ObservationRegistry;
 import org.redisson.api.RedissonClient;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.SmartLifecycle;
 
 /**
  * Holds the @StreamHandler endpoints and runs one {@link StreamLeaseContainer} per service. The only
- * {@link SmartLifecycle} of Stream Lease: it starts late (after the rest of the application is ready) and, on
- * stop, waits until every container has handed off its streams.
+ * {@link SmartLifecycle} of Stream Lease: it starts late (after the rest of the application is ready) the containers
+ * whose endpoint starts automatically and, on stop, waits until every container has handed off its streams.
+ * <p>
+ * It is also the application's handle on its containers, by handler id: {@link #start(String)},
+ * {@link #stop(String)}, {@link #pause(String, boolean)} and {@link #resume(String)}.
  */
 public class StreamHandlerEndpointRegistry implements SmartLifecycle {
 
@@ -34,6 +38,10 @@ public class StreamHandlerEndpointRegistry implements SmartLifecycle {
 	private final Map<String, StreamLeaseContainer> containers = new LinkedHashMap<>();
 
 	private volatile boolean running;
+
+	private ObservationRegistry observationRegistry = ObservationRegistry.NOOP;
+
+	private StreamHandlerObservationConvention observationConvention;
 
 	/**
 	 * A registry whose containers use the error policy that {@code settings} describe.
@@ -62,6 +70,12 @@ public class StreamHandlerEndpointRegistry implements SmartLifecycle {
 	 * the attempts or back-off of an error handler that is not a {@link DefaultStreamErrorHandler}
 	 */
 	public synchronized void registerEndpoint(StreamHandlerEndpoint endpoint) {
+		for (StreamLeaseContainer other : this.containers.values()) {
+			if (other.getEndpoint().getId().equals(endpoint.getId())) {
+				throw new IllegalStateException("Two @StreamHandler methods have the id '" + endpoint.getId() + "': "
+						+ other.getEndpoint().describe() + " and " + endpoint.describe() + ". Give one of them another id.");
+			}
+		}
 		StreamLeaseContainer existing = this.containers.get(endpoint.getService());
 		if (existing != null) {
 			throw new IllegalStateException("Two @StreamHandler methods serve service '" + endpoint.getService() + "': "
@@ -70,8 +84,9 @@ public class StreamHandlerEndpointRegistry implements SmartLifecycle {
 		}
 		StreamLeaseContainer container = new StreamLeaseContainer(endpoint, this.engineFactory, this.settings,
 				this.publisher, this.redisson, errorHandler(endpoint));
+		container.observeWith(this.observationRegistry, this.observationConvention);
 		this.containers.put(endpoint.getService(), container);
-		if (this.running) {
+		if (this.running && endpoint.isAutoStartup()) {
 			container.start();
 		}
 	}
@@ -107,6 +122,87 @@ public class StreamHandlerEndpointRegistry implements SmartLifecycle {
 	}
 
 	/**
+	 * Observes every handler invocation of the containers registered from now on with this registry (by default none:
+	 * {@link ObservationRegistry#NOOP}).
+	 * @param convention null for the {@link DefaultStreamHandlerObservationConvention}
+	 */
+	public synchronized void setObservationRegistry(ObservationRegistry registry,
+			StreamHandlerObservationConvention convention) {
+		this.observationRegistry = (registry != null) ? registry : ObservationRegistry.NOOP;
+		this.observationConvention = convention;
+	}
+
+	/**
+	 * The container of a handler.
+	 * @param handlerId the id of the @StreamHandler endpoint
+	 * @throws IllegalArgumentException if no handler has that id (the message lists the ids there are)
+	 */
+	public synchronized StreamLeaseContainer getContainer(String handlerId) {
+		for (StreamLeaseContainer container : this.containers.values()) {
+			if (container.getEndpoint().getId().equals(handlerId)) {
+				return container;
+			}
+		}
+		throw new IllegalArgumentException("No @StreamHandler has the id '" + handlerId + "'; the ids are "
+				+ getContainerIds());
+	}
+
+	/**
+	 * The container of a service, or null if no handler serves it.
+	 */
+	public synchronized StreamLeaseContainer getContainerForService(String service) {
+		return this.containers.get(service);
+	}
+
+	/**
+	 * The ids of the registered handlers.
+	 */
+	public synchronized List<String> getContainerIds() {
+		List<String> ids = new ArrayList<>();
+		for (StreamLeaseContainer container : this.containers.values()) {
+			ids.add(container.getEndpoint().getId());
+		}
+		return ids;
+	}
+
+	/**
+	 * Starts a handler's container (one that does not start automatically, or one stopped before); nothing happens
+	 * if it runs.
+	 * @throws IllegalArgumentException if no handler has that id
+	 */
+	public void start(String handlerId) {
+		getContainer(handlerId).start();
+	}
+
+	/**
+	 * Stops a handler's container as at shutdown: it stops taking streams, gives running handlers the grace period
+	 * and hands the rest off to peers. Returns when it stopped.
+	 * @throws IllegalArgumentException if no handler has that id
+	 */
+	public void stop(String handlerId) {
+		getContainer(handlerId).stop();
+	}
+
+	/**
+	 * Pauses a handler's container (see {@link StreamLeaseContainer#pause(boolean)}).
+	 * @param handOff whether to hand the held streams off to peers at once, instead of letting their handlers go on
+	 * @throws IllegalArgumentException if no handler has that id
+	 * @throws IllegalStateException if its container is not running
+	 */
+	public void pause(String handlerId, boolean handOff) {
+		getContainer(handlerId).pause(handOff);
+	}
+
+	/**
+	 * Resumes a paused handler's container.
+	 * @throws IllegalArgumentException if no handler has that id
+	 * @throws IllegalStateException if its container is not running
+	 */
+	public void resume(String handlerId) {
+		getContainer(handlerId).resume();
+	}
+
+	/**
 	 * The containers, one per service.
 	 */
 	public synchronized Collection<StreamLeaseContainer> getContainers() {
@@ -118,8 +214,10 @@ public class StreamHandlerEndpointRegistry implements SmartLifecycle {
 		List<StreamLeaseContainer> started = new ArrayList<>();
 		try {
 			for (StreamLeaseContainer container : this.containers.values()) {
-				container.start();
-				started.add(container);
+				if (container.getEndpoint().isAutoStartup()) {
+					container.start();
+					started.add(container);
+				}
 			}
 		}
 		catch (RuntimeException ex) {

@@ -13,6 +13,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.micrometer.observation.ObservationRegistry;
 import io.streamlease.HandlerFailedException;
 import io.streamlease.LeaseLostException;
 import io.streamlease.LeasedStream;
@@ -47,13 +48,15 @@ public class StreamLeaseContainer {
 
 	private final RedissonClient redisson;
 
-	private final HandlerInvoker invoker;
+	private volatile HandlerInvoker invoker;
 
 	private final HandlerRuns runs;
 
 	private volatile StreamLeaseEngine engine;
 
 	private volatile boolean running;
+
+	private volatile boolean paused;
 
 	private ExecutorService handlers;
 
@@ -88,6 +91,15 @@ public class StreamLeaseContainer {
 		this.runs = new HandlerRuns(errorHandler, new EngineOperations(), settings);
 	}
 
+	/**
+	 * Observes every invocation of the handler with this registry (see {@link StreamHandlerObservationContext});
+	 * before start.
+	 * @param convention null for the {@link DefaultStreamHandlerObservationConvention}
+	 */
+	void observeWith(ObservationRegistry registry, StreamHandlerObservationConvention convention) {
+		this.invoker = new HandlerInvoker(this.endpoint, registry, convention);
+	}
+
 	public synchronized void start() {
 		if (this.running) {
 			return;
@@ -107,6 +119,7 @@ public class StreamLeaseContainer {
 			throw ex;
 		}
 		this.running = true;
+		this.paused = false;
 		if (this.endpoint.getMode() == StreamHandlerEndpoint.Mode.ENTRY) {
 			this.entryReader = new EntryReader(service, this.redisson, this.settings, this.handlers, this.invoker,
 					this.runs, this.timeouts);
@@ -167,6 +180,99 @@ public class StreamLeaseContainer {
 		}
 		logger.info("Stopped @StreamHandler {} for service '{}' in {} ms", this.endpoint.describe(),
 				this.endpoint.getService(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started));
+	}
+
+	/**
+	 * Pauses the container: its engine stops reading the LBS and claiming (new streams go to peers) while it keeps
+	 * renewing its session and its held streams, so nothing lapses. Without {@code handOff} the handlers of the held
+	 * streams go on; with it, those streams are handed off to peers at once (entry-level progress is checkpointed
+	 * first, running handlers are cancelled), and a peer resumes each from its checkpoint.
+	 * @throws IllegalStateException if the container is not running
+	 */
+	public void pause(boolean handOff) {
+		StreamLeaseEngine current;
+		synchronized (this) {
+			ensureRunning("pause");
+			current = this.engine;
+			this.paused = true;
+		}
+		current.pause();
+		if (handOff) {
+			handOffHeldStreams(current);
+		}
+	}
+
+	/**
+	 * Resumes a paused container: its engine reads the LBS and claims again.
+	 * @throws IllegalStateException if the container is not running
+	 */
+	public void resume() {
+		StreamLeaseEngine current;
+		synchronized (this) {
+			ensureRunning("resume");
+			current = this.engine;
+			this.paused = false;
+		}
+		current.resume();
+	}
+
+	/**
+	 * Whether the container runs paused ({@link #pause(boolean)}).
+	 */
+	public boolean isPaused() {
+		return this.running && this.paused;
+	}
+
+	/**
+	 * Hands one held stream off to peers without finishing it: its handler run is cancelled (entry-level progress
+	 * is checkpointed first) and its lease released, and a peer resumes it from its checkpoint. While the container
+	 * is not paused, this consumer may be the one that claims it again.
+	 * @return false if this consumer does not hold the stream
+	 * @throws IllegalStateException if the container is not running
+	 */
+	public boolean handOff(String stream) {
+		StreamLeaseEngine current;
+		synchronized (this) {
+			ensureRunning("hand off a stream of");
+			current = this.engine;
+		}
+		LeasedStream lease = null;
+		for (LeasedStream owned : current.ownedStreams()) {
+			if (owned.name().equals(stream)) {
+				lease = owned;
+			}
+		}
+		if (lease == null) {
+			return false;
+		}
+		if (this.entryReader != null) {
+			this.entryReader.checkpointAll();
+		}
+		HandlerRun run = this.runs.get(stream);
+		if (run != null && run.lease == lease) {
+			this.runs.ended(run);
+			run.cancel();
+		}
+		current.handOff(lease);
+		return true;
+	}
+
+	private void handOffHeldStreams(StreamLeaseEngine current) {
+		if (this.entryReader != null) {
+			this.entryReader.checkpointAll();
+		}
+		for (HandlerRun run : List.copyOf(this.runs.all())) {
+			this.runs.ended(run);
+			run.cancel();
+		}
+		current.handOffHeld();
+	}
+
+	private void ensureRunning(String action) {
+		if (!this.running) {
+			throw new IllegalStateException("Cannot " + action + " @StreamHandler '" + this.endpoint.getId()
+					+ "' of service '" + this.endpoint.getService() + "': its container is not running (start it first)");
+		}
 	}
 
 	/**

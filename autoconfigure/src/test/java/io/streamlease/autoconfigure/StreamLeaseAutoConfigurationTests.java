@@ -230,6 +230,7 @@ class StreamLeaseAutoConfigurationTests {
 		values.put("renewal-timeout", "900ms");
 		values.put("startup.fail-fast", "true");
 		values.put("startup.timeout", "25s");
+		values.put("observation.enabled", "false");
 		return values;
 	}
 
@@ -282,6 +283,7 @@ class StreamLeaseAutoConfigurationTests {
 			assertThat(properties.getRenewalTimeout()).isEqualTo(Duration.ofMillis(900));
 			assertThat(properties.getStartup().isFailFast()).isTrue();
 			assertThat(properties.getStartup().getTimeout()).isEqualTo(Duration.ofSeconds(25));
+			assertThat(properties.getObservation().isEnabled()).isFalse();
 
 			StreamLeasePropertiesMapper mapper = context.getBean(StreamLeasePropertiesMapper.class);
 			assertThat(mapper.defaultService()).isEqualTo("billing");

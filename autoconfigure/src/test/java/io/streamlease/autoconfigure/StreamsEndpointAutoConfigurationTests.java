@@ -135,7 +135,7 @@ class StreamsEndpointAutoConfigurationTests {
 	}
 
 	@Test
-	void isDiscoveredByTheActuatorAsAGetOperationAtStreams() {
+	void isDiscoveredByTheActuatorAsAGetOperationAtStreamsAndAPostOperationPerService() {
 		withoutHandlers().withPropertyValues("management.endpoints.web.exposure.include=streams").run((context) -> {
 			WebEndpointDiscoverer discoverer = new WebEndpointDiscoverer(context, new ConversionServiceParameterValueMapper(),
 					EndpointMediaTypes.DEFAULT, List.of(), List.of(), List.of(), List.of(), List.of());
@@ -144,10 +144,20 @@ class StreamsEndpointAutoConfigurationTests {
 				.filter((endpoint) -> endpoint.getEndpointId().toString().equals("streams"))
 				.findFirst()
 				.orElseThrow();
-			assertThat(streams.getOperations()).hasSize(1);
-			WebOperation read = streams.getOperations().iterator().next();
-			assertThat(read.getRequestPredicate().getHttpMethod()).isEqualTo(WebEndpointHttpMethod.GET);
+			assertThat(streams.getOperations()).hasSize(2);
+			WebOperation read = streams.getOperations()
+				.stream()
+				.filter((operation) -> operation.getRequestPredicate().getHttpMethod() == WebEndpointHttpMethod.GET)
+				.findFirst()
+				.orElseThrow();
 			assertThat(read.getRequestPredicate().getPath()).isEqualTo("streams");
+			WebOperation write = streams.getOperations()
+				.stream()
+				.filter((operation) -> operation != read)
+				.findFirst()
+				.orElseThrow();
+			assertThat(write.getRequestPredicate().getHttpMethod()).isEqualTo(WebEndpointHttpMethod.POST);
+			assertThat(write.getRequestPredicate().getPath()).isEqualTo("streams/{service}");
 			Object result = read.invoke(new InvocationContext(SecurityContext.NONE, Map.of()));
 			assertThat(result).isInstanceOf(StreamsEndpoint.StreamsDescriptor.class);
 		});
