@@ -191,6 +191,24 @@ final class ResultsWriter {
 				section.put("failover", failover);
 				json.put("cluster", section);
 			}
+			if (run.reading() != null) {
+				List<Map<String, Object>> rows = run.reading().stream().map(RecordRows::row).toList();
+				csv("reading.csv", rows);
+				json.put("reading", rows);
+			}
+			if (run.shipped() != null) {
+				List<Map<String, Object>> rows = run.shipped().cases().stream().map(RecordRows::row).toList();
+				csv("shipped.csv", rows);
+				Map<String, Object> section = new LinkedHashMap<>();
+				section.put("jar", run.shipped().jar());
+				section.put("cases", rows);
+				if (run.shipped().throughput() != null) {
+					Map<String, Object> throughput = RecordRows.row(run.shipped().throughput());
+					csv("shipped-throughput.csv", List.of(throughput));
+					section.put("throughput", throughput);
+				}
+				json.put("shipped", section);
+			}
 			String text = JsonMapper.builder().build().writerWithDefaultPrettyPrinter().writeValueAsString(clean(json));
 			Files.writeString(this.directory.resolve("run.json"), text);
 		}
