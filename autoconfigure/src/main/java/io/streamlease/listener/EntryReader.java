@@ -284,8 +284,7 @@ final class EntryReader {
 				if (this.notifications != null) {
 					wait = Math.min(wait, nextCheck - System.nanoTime());
 				}
-				boolean more = this.polling && (!this.woken.isEmpty() || this.resync
-						|| (!this.urgent.isEmpty() || !this.background.isEmpty()) && canRead());
+				boolean more = this.polling && (!this.woken.isEmpty() || this.resync || readable());
 				if (this.completed.isEmpty() && !more) {
 					LockSupport.parkNanos(this, Math.max(wait, TimeUnit.MILLISECONDS.toNanos(1)));
 				}
@@ -299,6 +298,20 @@ final class EntryReader {
 
 	private boolean canRead() {
 		return this.readsInFlight.get() < this.settings.maxInFlightReads() && this.busyStreams.get() < this.busyLimit;
+	}
+
+	/**
+	 * Whether a background read (safety poll, poll, resync) may be sent: it leaves one read and a quarter of the busy
+	 * budget to streams with news, so that a notified stream is never queued behind the safety poll's reads (at
+	 * 100,000 held streams and a 30 s safety poll, about 3,300 idle streams come due every second).
+	 */
+	private boolean canReadBackground() {
+		int reads = Math.max(1, this.settings.maxInFlightReads() - 1);
+		return this.readsInFlight.get() < reads && this.busyStreams.get() < this.busyLimit - this.busyLimit / 4;
+	}
+
+	private boolean readable() {
+		return (!this.urgent.isEmpty() && canRead()) || (!this.background.isEmpty() && canReadBackground());
 	}
 
 	private void collectDueStreams() {
@@ -360,10 +373,13 @@ final class EntryReader {
 	}
 
 	private void issueReads() {
-		while ((!this.urgent.isEmpty() || !this.background.isEmpty()) && canRead()) {
-			int room = Math.min(READ_CHUNK, this.busyLimit - this.busyStreams.get());
+		while (readable()) {
+			int busy = this.busyStreams.get();
+			int room = Math.min(READ_CHUNK, this.busyLimit - busy);
+			// background streams only within their share, whether the read also carries streams with news or not
+			int backgroundRoom = canReadBackground() ? Math.min(room, this.busyLimit - this.busyLimit / 4 - busy) : 0;
 			List<EntryRun> chunk = new ArrayList<>(Math.min(room, this.urgent.size() + this.background.size()));
-			while (chunk.size() < room && (!this.urgent.isEmpty() || !this.background.isEmpty())) {
+			while (chunk.size() < room && (!this.urgent.isEmpty() || (!this.background.isEmpty() && chunk.size() < backgroundRoom))) {
 				EntryRun stream = !this.urgent.isEmpty() ? this.urgent.poll() : this.background.poll();
 				stream.inDue = false;
 				if (!valid(stream) || stream.busy) {
