@@ -490,7 +490,7 @@ final class EntryReader {
 			}
 			else if (stream.dirty()) {
 				// caught up: checkpoint now; the batch's end wakes the stream, which then goes idle
-				submit(stream, () -> checkpoint(stream));
+				submit(stream, () -> checkpointCaughtUp(stream));
 			}
 			else {
 				release(stream);
@@ -513,7 +513,12 @@ final class EntryReader {
 
 	private void scheduleIdle(EntryRun stream) {
 		long delay;
-		if (this.notificationsActive) {
+		if (this.notificationsActive && stream.dirty()) {
+			// a caught-up checkpoint was put off (every permit taken): its read, in checkpoint-interval, writes it
+			delay = this.settings.checkpointInterval().toNanos();
+			stream.idleDelayNanos = 0;
+		}
+		else if (this.notificationsActive) {
 			long safety = this.settings.safetyPollInterval().toNanos();
 			// spread over the last fifth of the interval, so that streams acquired together are not read together
 			delay = safety - ThreadLocalRandom.current().nextLong(safety / 5 + 1);
@@ -603,7 +608,7 @@ final class EntryReader {
 		}
 		else if (!stream.wanted && stream.dirty()) {
 			// the read returned fewer entries than asked for and no entry was added since: caught up
-			checkpoint(stream);
+			checkpointCaughtUp(stream);
 		}
 	}
 
@@ -639,6 +644,25 @@ final class EntryReader {
 		if (stream.run.cancelled || !acquireCheckpointPermit()) {
 			return;
 		}
+		writeCheckpoint(stream);
+	}
+
+	/**
+	 * The checkpoint of a stream that is caught up, which no entry waits for: written only when a permit is free at
+	 * once. When every permit is taken (a burst of entries over many streams, each caught up after one entry, each
+	 * wanting its own checkpoint), the handler thread does not wait: the stream stays dirty and is read again after
+	 * checkpoint-interval, which writes it, with whatever arrived meanwhile. So a backlog of checkpoints never holds
+	 * up the handling of entries, and checkpoints coalesce under pressure.
+	 */
+	private void checkpointCaughtUp(EntryRun stream) {
+		if (stream.run.cancelled || !this.checkpointPermits.tryAcquire()) {
+			return;
+		}
+		writeCheckpoint(stream);
+	}
+
+	/** Writes the checkpoint under a permit already taken, and gives the permit back. */
+	private void writeCheckpoint(EntryRun stream) {
 		try {
 			stream.run.lease.checkpoint(stream.position, stream.checkpointState());
 			stream.uncheckpointed = 0;
