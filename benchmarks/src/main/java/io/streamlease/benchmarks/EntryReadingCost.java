@@ -193,9 +193,10 @@ final class EntryReadingCost {
 		producing.set(false);
 		double commands = (after[0] - before[0]) / elapsed;
 		double cpu = 100.0 * (after[1] - before[1]) / 1e6 / elapsed;
+		boolean seen = rate > 0 && latencies.getTotalCount() > 0;
 		Row row = new Row(option, this.streams, phase, commands, cpu,
-				(rate > 0) ? latencies.getValueAtPercentile(50) / 1e6 : Double.NaN,
-				(rate > 0) ? latencies.getValueAtPercentile(99) / 1e6 : Double.NaN, loadAverage);
+				seen ? latencies.getValueAtPercentile(50) / 1e6 : Double.NaN,
+				seen ? latencies.getValueAtPercentile(99) / 1e6 : Double.NaN, loadAverage);
 		logger.info("Reading {} N={} {}: {} commands/s, Redis CPU {} %, p50 {} ms, p99 {} ms", option, this.streams, phase,
 				Spread.number(commands, 0), Spread.number(cpu, 2), Spread.number(row.p50(), 1), Spread.number(row.p99(), 1));
 		return row;

@@ -105,7 +105,7 @@ final class ShippedProductBenchmark {
 			double p50, double p90, double p99, double max, double disowned, double heldAtEnd, double heldSeconds,
 			double seconds, double idleLoadAverage, double loadAverage, long gcPauses, double gcPauseMaxMillis,
 			double gcPauseTotalMillis, double checkpointsInFlightMean, double checkpointsInFlightMax, double readsInFlightMean,
-			double readsInFlightMax, String error) {
+			double readsInFlightMax, long handlerFailures, long renewalRetries, String error) {
 	}
 
 	/**
@@ -233,7 +233,9 @@ final class ShippedProductBenchmark {
 						heapBaseline, heapHeld, load.achieved, load.cpu, load.commands, load.written, load.handled, load.twice,
 						load.p50, load.p90, load.p99, load.max, disowned, heldAtEnd, heldSeconds,
 						(System.nanoTime() - started) / 1e9, idleLoadAverage, loadAverage, (long) load.gc[0], load.gc[1],
-						load.gc[2], load.gauges[0], load.gauges[1], load.gauges[2], load.gauges[3], null);
+						load.gc[2], load.gauges[0], load.gauges[1], load.gauges[2], load.gauges[3],
+						app.logLines("@StreamHandler method", "failed on stream"),
+						app.logLines("Redis call failed while renewing"), null);
 			}
 			catch (Exception ex) {
 				log("N=" + streams + " failed: " + ex);
@@ -241,7 +243,7 @@ final class ShippedProductBenchmark {
 				return new Result(streams, 0, Double.NaN, Map.of(), Double.NaN, Double.NaN, 0, 0, Double.NaN, Double.NaN,
 						Double.NaN, 0, 0, 0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
 						(System.nanoTime() - started) / 1e9, Double.NaN, MachineInfo.loadAverage(), 0, Double.NaN, Double.NaN,
-						Double.NaN, Double.NaN, Double.NaN, Double.NaN, ex.toString());
+						Double.NaN, Double.NaN, Double.NaN, Double.NaN, 0, 0, ex.toString());
 			}
 			finally {
 				if (app != null) {
@@ -367,7 +369,10 @@ final class ShippedProductBenchmark {
 
 		final Instant startedAt;
 
-		App(Process process, int port, Path gcLog, Instant startedAt) {
+		final Path log;
+
+		App(Process process, int port, Path gcLog, Path log, Instant startedAt) {
+			this.log = log;
 			this.process = process;
 			this.port = port;
 			this.gcLog = gcLog;
@@ -389,6 +394,16 @@ final class ShippedProductBenchmark {
 				Thread.currentThread().interrupt();
 			}
 			this.process.destroyForcibly();
+		}
+
+		/** Lines of the application's output, so far, that contain every one of {@code parts}. */
+		long logLines(String... parts) {
+			try (var lines = Files.lines(this.log)) {
+				return lines.filter((line) -> java.util.Arrays.stream(parts).allMatch(line::contains)).count();
+			}
+			catch (IOException | java.io.UncheckedIOException ex) {
+				return -1;
+			}
 		}
 
 		/** GC pauses between two instants: count, longest and total milliseconds (from the -Xlog:gc file). */
@@ -437,7 +452,7 @@ final class ShippedProductBenchmark {
 		log("Starting " + String.join(" ", command.subList(1, command.size())));
 		Instant startedAt = Instant.now();
 		Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-		App app = new App(process, port, gcLog, startedAt);
+		App app = new App(process, port, gcLog, log, startedAt);
 		try {
 			awaitHealthy(app);
 		}
