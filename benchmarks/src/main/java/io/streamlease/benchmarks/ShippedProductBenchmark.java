@@ -269,9 +269,11 @@ final class ShippedProductBenchmark {
 				for (int i = 0; i < streams; i++) {
 					lastIds.add(null);
 				}
-				for (int written = 0; written < perStream; written += 100) {
-					RBatch batch = control.createBatch(BatchOptions.defaults());
-					int rounds = Math.min(100, perStream - written);
+				// about 10,000 XADDs per pipelined batch (one of 100,000 timed out on the loaded machine)
+				int perBatch = Math.max(1, 10_000 / Math.max(1, streams));
+				for (int written = 0; written < perStream; written += perBatch) {
+					RBatch batch = control.createBatch(BatchOptions.defaults().responseTimeout(60, TimeUnit.SECONDS));
+					int rounds = Math.min(perBatch, perStream - written);
 					List<RFuture<StreamMessageId>> ids = new ArrayList<>();
 					for (int r = 0; r < rounds; r++) {
 						for (int i = 0; i < streams; i++) {
