@@ -197,7 +197,25 @@ final class ResultsWriter {
 				json.put("reading", rows);
 			}
 			if (run.shipped() != null) {
-				List<Map<String, Object>> rows = run.shipped().cases().stream().map(RecordRows::row).toList();
+				List<Map<String, Object>> rows = new ArrayList<>(run.shipped().cases().stream().map(RecordRows::row).toList());
+				Object kept = json.get("shipped");
+				if (run.options().merge && kept instanceof Map<?, ?> previous) {
+					// with --merge a run of some sizes replaces those sizes only, and the throughput case only if it ran
+					List<Object> sizes = rows.stream().map((row) -> row.get("streams")).toList();
+					List<Map<String, Object>> merged = new ArrayList<>();
+					if (previous.get("cases") instanceof List<?> cases) {
+						for (Object c : cases) {
+							if (c instanceof Map<?, ?> row && !sizes.contains(((Number) row.get("streams")).intValue())) {
+								@SuppressWarnings("unchecked")
+								Map<String, Object> typed = (Map<String, Object>) row;
+								merged.add(typed);
+							}
+						}
+					}
+					merged.addAll(rows);
+					merged.sort(java.util.Comparator.comparingInt((row) -> ((Number) row.get("streams")).intValue()));
+					rows = merged;
+				}
 				csv("shipped.csv", rows);
 				Map<String, Object> section = new LinkedHashMap<>();
 				section.put("jar", run.shipped().jar());
@@ -206,6 +224,9 @@ final class ResultsWriter {
 					Map<String, Object> throughput = RecordRows.row(run.shipped().throughput());
 					csv("shipped-throughput.csv", List.of(throughput));
 					section.put("throughput", throughput);
+				}
+				else if (run.options().merge && kept instanceof Map<?, ?> previous && previous.get("throughput") != null) {
+					section.put("throughput", previous.get("throughput"));
 				}
 				json.put("shipped", section);
 			}

@@ -516,7 +516,7 @@ final class ShippedProductBenchmark {
 
 	private static void fill(RedissonClient control, int streams) {
 		for (int from = 0; from < streams; from += 1000) {
-			RBatch batch = control.createBatch(BatchOptions.defaults().skipResult());
+			RBatch batch = control.createBatch(BatchOptions.defaults().responseTimeout(60, TimeUnit.SECONDS));
 			for (int i = from; i < Math.min(streams, from + 1000); i++) {
 				batch.getStream("session:" + i, StringCodec.INSTANCE).addAsync(StreamAddArgs.entries(Map.of("type", "event", "amount", "1")));
 			}
@@ -526,7 +526,7 @@ final class ShippedProductBenchmark {
 
 	private static void announce(RedissonClient control, int streams) {
 		for (int from = 0; from < streams; from += 1000) {
-			RBatch batch = control.createBatch(BatchOptions.defaults().skipResult());
+			RBatch batch = control.createBatch(BatchOptions.defaults().responseTimeout(60, TimeUnit.SECONDS));
 			var lbs = batch.<String, String>getStream(SERVICE + "-input", StringCodec.INSTANCE);
 			for (int i = from; i < Math.min(streams, from + 1000); i++) {
 				lbs.addAsync(StreamAddArgs.entry("lbs-input", "{\"DataStreamName\":\"session:" + i + "\",\"Info\":{}}"));
