@@ -455,6 +455,8 @@ final class ShippedProductBenchmark {
 		Instant startedAt = Instant.now();
 		Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
 		App app = new App(process, port, gcLog, log, startedAt);
+		// the application must not outlive a harness that is stopped (SIGTERM, Ctrl-C) while it runs
+		Runtime.getRuntime().addShutdownHook(new Thread(process::destroyForcibly, "stop-" + name));
 		try {
 			awaitHealthy(app);
 		}
