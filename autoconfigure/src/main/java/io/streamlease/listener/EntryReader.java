@@ -305,8 +305,7 @@ final class EntryReader {
 				if (this.notifications != null) {
 					wait = Math.min(wait, nextCheck - System.nanoTime());
 				}
-				boolean more = this.polling && (!this.woken.isEmpty() || this.resync
-						|| (!this.urgent.isEmpty() || !this.background.isEmpty()) && canRead());
+				boolean more = this.polling && (!this.woken.isEmpty() || this.resync || readable());
 				if (this.completed.isEmpty() && !more) {
 					LockSupport.parkNanos(this, Math.max(wait, TimeUnit.MILLISECONDS.toNanos(1)));
 				}
@@ -320,6 +319,20 @@ final class EntryReader {
 
 	private boolean canRead() {
 		return this.readsInFlight.get() < this.settings.maxInFlightReads() && this.busyStreams.get() < this.busyLimit;
+	}
+
+	/**
+	 * Whether a background read (safety poll, poll, resync) may be sent: it leaves one read and a quarter of the busy
+	 * budget to streams with news, so that a notified stream is never queued behind the safety poll's reads (at
+	 * 100,000 held streams and a 30 s safety poll, about 3,300 idle streams come due every second).
+	 */
+	private boolean canReadBackground() {
+		int reads = Math.max(1, this.settings.maxInFlightReads() - 1);
+		return this.readsInFlight.get() < reads && this.busyStreams.get() < this.busyLimit - this.busyLimit / 4;
+	}
+
+	private boolean readable() {
+		return (!this.urgent.isEmpty() && canRead()) || (!this.background.isEmpty() && canReadBackground());
 	}
 
 	private void collectDueStreams() {
@@ -381,10 +394,13 @@ final class EntryReader {
 	}
 
 	private void issueReads() {
-		while ((!this.urgent.isEmpty() || !this.background.isEmpty()) && canRead()) {
-			int room = Math.min(READ_CHUNK, this.busyLimit - this.busyStreams.get());
+		while (readable()) {
+			int busy = this.busyStreams.get();
+			int room = Math.min(READ_CHUNK, this.busyLimit - busy);
+			// background streams only within their share, whether the read also carries streams with news or not
+			int backgroundRoom = canReadBackground() ? Math.min(room, this.busyLimit - this.busyLimit / 4 - busy) : 0;
 			List<EntryRun> chunk = new ArrayList<>(Math.min(room, this.urgent.size() + this.background.size()));
-			while (chunk.size() < room && (!this.urgent.isEmpty() || !this.background.isEmpty())) {
+			while (chunk.size() < room && (!this.urgent.isEmpty() || (!this.background.isEmpty() && chunk.size() < backgroundRoom))) {
 				EntryRun stream = !this.urgent.isEmpty() ? this.urgent.poll() : this.background.poll();
 				stream.inDue = false;
 				if (!valid(stream) || stream.busy) {
@@ -495,7 +511,7 @@ final class EntryReader {
 			}
 			else if (stream.dirty()) {
 				// caught up: checkpoint now; the batch's end wakes the stream, which then goes idle
-				submit(stream, () -> checkpoint(stream));
+				submit(stream, () -> checkpointCaughtUp(stream));
 			}
 			else {
 				release(stream);
@@ -518,7 +534,12 @@ final class EntryReader {
 
 	private void scheduleIdle(EntryRun stream) {
 		long delay;
-		if (this.notificationsActive) {
+		if (this.notificationsActive && stream.dirty()) {
+			// a caught-up checkpoint was put off (every permit taken): its read, in checkpoint-interval, writes it
+			delay = this.settings.checkpointInterval().toNanos();
+			stream.idleDelayNanos = 0;
+		}
+		else if (this.notificationsActive) {
 			long safety = this.settings.safetyPollInterval().toNanos();
 			// spread over the last fifth of the interval, so that streams acquired together are not read together
 			delay = safety - ThreadLocalRandom.current().nextLong(safety / 5 + 1);
@@ -608,7 +629,7 @@ final class EntryReader {
 		}
 		else if (!stream.wanted && stream.dirty()) {
 			// the read returned fewer entries than asked for and no entry was added since: caught up
-			checkpoint(stream);
+			checkpointCaughtUp(stream);
 		}
 	}
 
@@ -650,6 +671,25 @@ final class EntryReader {
 		if (stream.run.cancelled || !acquireCheckpointPermit()) {
 			return;
 		}
+		writeCheckpoint(stream);
+	}
+
+	/**
+	 * The checkpoint of a stream that is caught up, which no entry waits for: written only when a permit is free at
+	 * once. When every permit is taken (a burst of entries over many streams, each caught up after one entry, each
+	 * wanting its own checkpoint), the handler thread does not wait: the stream stays dirty and is read again after
+	 * checkpoint-interval, which writes it, with whatever arrived meanwhile. So a backlog of checkpoints never holds
+	 * up the handling of entries, and checkpoints coalesce under pressure.
+	 */
+	private void checkpointCaughtUp(EntryRun stream) {
+		if (stream.run.cancelled || !this.checkpointPermits.tryAcquire()) {
+			return;
+		}
+		writeCheckpoint(stream);
+	}
+
+	/** Writes the checkpoint under a permit already taken, and gives the permit back. */
+	private void writeCheckpoint(EntryRun stream) {
 		try {
 			stream.run.lease.checkpoint(stream.position, stream.checkpointState());
 			stream.uncheckpointed = 0;

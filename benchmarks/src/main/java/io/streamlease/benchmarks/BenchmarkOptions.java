@@ -14,7 +14,8 @@ import java.util.Set;
  */
 final class BenchmarkOptions {
 
-	static final List<String> ORDER = List.of("renewal", "failover", "handoff", "dispatch", "entry", "cluster");
+	static final List<String> ORDER = List.of("renewal", "failover", "handoff", "dispatch", "entry", "reading", "shipped",
+			"cluster");
 
 	static final Set<String> SCENARIOS = Set.copyOf(ORDER);
 
@@ -80,6 +81,42 @@ final class BenchmarkOptions {
 
 	final int entryRepetitions;
 
+	// scenario 6: entry-level reading options, the reading pattern alone
+	final List<Integer> readingSizes;
+
+	final List<String> readingOptions;
+
+	/** The per-stream option is measured only up to this many streams (above, it alone floods the server). */
+	final int readingPerStreamMax;
+
+	final Duration readingWindow;
+
+	final int readingRate;
+
+	// scenario 7: the product as shipped (the sample-app jar)
+	final List<Integer> shippedSizes;
+
+	final Duration shippedIdle;
+
+	final int shippedRate;
+
+	final Duration shippedRateDuration;
+
+	/** How long the largest N stays held in all, from the moment all are held, counting disowned streams. */
+	final Duration shippedHold;
+
+	final int shippedThroughputStreams;
+
+	final int shippedThroughputEntries;
+
+	final int shippedCheckpointEvery;
+
+	/** The sample-app jar; null: app/ beside the benchmark jar, else sample-app/target/ of the root. */
+	final Path shippedJar;
+
+	/** More JVM options for the sample app (for diagnosis: none in a measured run). */
+	final List<String> shippedJvmOptions;
+
 	// cluster variants of scenarios 1 and 2
 	final int clusterMasters;
 
@@ -131,6 +168,29 @@ final class BenchmarkOptions {
 		this.entriesPerStream = Integer.parseInt(values.getOrDefault("entries-per-stream", quick ? "20" : "1000"));
 		this.entryCheckpointEvery = integers(values.getOrDefault("checkpoint-every", "100,1"));
 		this.entryRepetitions = Integer.parseInt(values.getOrDefault("entry-reps", quick ? "1" : "2"));
+		this.readingSizes = integers(values.getOrDefault("reading-sizes", quick ? "10000" : "10000,100000"));
+		this.readingOptions = strings(values.getOrDefault("reading-options", "none,per-stream,multi-key,blocking,notified"));
+		for (String option : this.readingOptions) {
+			if (!EntryReadingCost.OPTIONS.contains(option)) {
+				throw new IllegalArgumentException("Unknown reading option '" + option + "' in --reading-options; known: "
+						+ EntryReadingCost.OPTIONS);
+			}
+		}
+		this.readingPerStreamMax = Integer.parseInt(values.getOrDefault("reading-per-stream-max", "10000"));
+		this.readingWindow = seconds(values.getOrDefault("reading-window", quick ? "5" : "15"));
+		this.readingRate = Integer.parseInt(values.getOrDefault("reading-rate", "1000"));
+		this.shippedSizes = integers(values.getOrDefault("shipped-sizes", quick ? "1000" : "1000,10000,100000"));
+		this.shippedIdle = seconds(values.getOrDefault("shipped-idle", quick ? "10" : "60"));
+		this.shippedRate = Integer.parseInt(values.getOrDefault("shipped-rate", "1000"));
+		this.shippedRateDuration = seconds(values.getOrDefault("shipped-rate-duration", quick ? "10" : "30"));
+		this.shippedHold = seconds(values.getOrDefault("shipped-hold", quick ? "0" : "600"));
+		this.shippedThroughputStreams = Integer.parseInt(values.getOrDefault("shipped-throughput-streams", "1000"));
+		this.shippedThroughputEntries = Integer.parseInt(values.getOrDefault("shipped-throughput-entries", quick ? "100" : "1000"));
+		this.shippedCheckpointEvery = Integer.parseInt(values.getOrDefault("shipped-checkpoint-every", "100"));
+		this.shippedJar = values.containsKey("shipped-jar") ? Path.of(values.get("shipped-jar")).toAbsolutePath() : null;
+		this.shippedJvmOptions = List.of(values.getOrDefault("shipped-jvm-options", "").trim().split("\\s+")).stream()
+			.filter((option) -> !option.isBlank())
+			.toList();
 		this.clusterMasters = Integer.parseInt(values.getOrDefault("cluster-masters", "3"));
 		this.clusterRenewalSizes = integers(values.getOrDefault("cluster-renewal-sizes", quick ? "1000" : "1000,10000"));
 		this.clusterRenewalHbIntervals = durations(values.getOrDefault("cluster-renewal-hb", quick ? "2" : "10"));
@@ -204,6 +264,22 @@ final class BenchmarkOptions {
 		described.put("entries per stream", this.entriesPerStream);
 		described.put("entry-level checkpoint-every", this.entryCheckpointEvery);
 		described.put("entry-level repetitions", this.entryRepetitions);
+		described.put("reading sizes", this.readingSizes);
+		described.put("reading options", this.readingOptions);
+		described.put("reading per-stream up to", this.readingPerStreamMax);
+		described.put("reading window", format(this.readingWindow));
+		described.put("reading rate", this.readingRate);
+		described.put("shipped sizes", this.shippedSizes);
+		described.put("shipped idle window", format(this.shippedIdle));
+		described.put("shipped rate", this.shippedRate);
+		described.put("shipped rate duration", format(this.shippedRateDuration));
+		described.put("shipped hold (largest N)", format(this.shippedHold));
+		described.put("shipped throughput streams", this.shippedThroughputStreams);
+		described.put("shipped throughput entries per stream", this.shippedThroughputEntries);
+		described.put("shipped checkpoint-every", this.shippedCheckpointEvery);
+		if (!this.shippedJvmOptions.isEmpty()) {
+			described.put("shipped extra JVM options", String.join(" ", this.shippedJvmOptions));
+		}
 		described.put("cluster masters", this.clusterMasters);
 		described.put("cluster renewal sizes (per service)", this.clusterRenewalSizes);
 		described.put("cluster renewal hb-intervals", this.clusterRenewalHbIntervals.stream().map(BenchmarkOptions::format).toList());

@@ -22,6 +22,8 @@ import java.util.Map;
  * @param dispatch scenario 4
  * @param entryLevel scenario 5
  * @param cluster the renewal and failover scenarios on a Redis Cluster
+ * @param reading entry-level reading options, the reading pattern alone (scenario "reading")
+ * @param shipped the sample-app jar as shipped, measured from outside (scenario "shipped")
  * @param mergedRuns later runs of some scenarios whose results were merged into these ({@code --merge}): for each,
  * its command, commit, start, duration, scenarios and load averages
  */
@@ -29,5 +31,5 @@ record BenchmarkRun(BenchmarkOptions options, String command, String commit, Map
 		Map<String, String> redis, Instant startedAt, double seconds, Map<String, Double> loadAverages,
 		RenewalBenchmark.Results renewal, List<FailoverBenchmark.Case> failover, List<HandoffBenchmark.Case> handoff,
 		DispatchBenchmark.Results dispatch, List<EntryLevelBenchmark.Run> entryLevel, ClusterBenchmark.Results cluster,
-		List<Map<String, Object>> mergedRuns) {
+		List<EntryReadingCost.Row> reading, ShippedProductBenchmark.Results shipped, List<Map<String, Object>> mergedRuns) {
 }

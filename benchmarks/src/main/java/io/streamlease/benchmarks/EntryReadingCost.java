@@ -29,6 +29,8 @@ import org.redisson.api.stream.StreamMultiReadArgs;
 import org.redisson.api.stream.StreamReadArgs;
 import org.redisson.client.codec.StringCodec;
 import org.redisson.config.Config;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Measures what reading N held data streams costs Redis with each way of reading that issue 9 asks to compare,
@@ -46,12 +48,24 @@ import org.redisson.config.Config;
  * Each option: one idle window, then one window with {@code rate} entries/s written to random streams (each entry
  * carries its send time; the latency is from XADD to the reader seeing it). Redis commands (no scripts run here, so
  * every command is a top-level one) and CPU from {@code INFO} deltas.
- * <pre>
- * java -cp benchmarks/target/stream-lease-benchmarks.jar io.streamlease.benchmarks.EntryReadingCost \
- *     --streams=100000 --seconds=20 --rate=1000 --options=multi-key,blocking,notified
- * </pre>
+ * Scenario "reading" of the harness ({@code --scenarios=reading}, sizes {@code --reading-sizes}); a fresh
+ * {@code redis-server} per N.
  */
-public final class EntryReadingCost {
+final class EntryReadingCost {
+
+	static final List<String> OPTIONS = List.of("none", "per-stream", "multi-key", "blocking", "notified");
+
+	/**
+	 * One measured window.
+	 * @param phase "idle" or the rate written
+	 * @param loadAverage the one-minute load average when the window started
+	 */
+	record Row(String option, int n, String phase, double commandsPerSecond, double cpuPercent, double p50, double p99,
+			double loadAverage) {
+	}
+
+
+	private static final Logger logger = LoggerFactory.getLogger(EntryReadingCost.class);
 
 	private static final int MULTI_KEY = 500;
 
@@ -80,40 +94,40 @@ public final class EntryReadingCost {
 		}
 	}
 
-	public static void main(String[] args) throws Exception {
-		Map<String, String> options = new LinkedHashMap<>();
-		for (String arg : args) {
-			int eq = arg.indexOf('=');
-			options.put(arg.substring(2, (eq < 0) ? arg.length() : eq), (eq < 0) ? "true" : arg.substring(eq + 1));
-		}
-		int streams = Integer.parseInt(options.getOrDefault("streams", "10000"));
-		int seconds = Integer.parseInt(options.getOrDefault("seconds", "20"));
-		int rate = Integer.parseInt(options.getOrDefault("rate", "1000"));
-		List<String> chosen = List.of(options.getOrDefault("options", "none,per-stream,multi-key,blocking,notified").split(","));
-		try (RedisServer redis = RedisServers.start(RedisServerSpec.defaults().commandTimeout(Duration.ofSeconds(30)))) {
-			Config config = new Config();
-			config.setThreads(4);
-			config.setNettyThreads(8);
-			config.useSingleServer()
-				.setAddress(redis.uri())
-				.setConnectionMinimumIdleSize(8)
-				.setConnectionPoolSize(Math.max(32, streams / BLOCKING_PER_CONNECTION + 8))
-				.setTimeout(10_000);
-			RedissonClient client = Redisson.create(config);
-			try {
-				EntryReadingCost cost = new EntryReadingCost(redis, client, streams);
-				cost.fill();
-				System.out.printf("%-10s %8s %6s %12s %8s %9s %9s%n", "option", "phase", "N", "commands/s", "CPU %",
-						"p50 ms", "p99 ms");
-				for (String option : chosen) {
-					cost.measure(option, seconds, rate);
+	static List<Row> run(BenchmarkOptions options) {
+		List<Row> rows = new ArrayList<>();
+		for (int streams : options.readingSizes) {
+			try (RedisServer redis = RedisServers.start(RedisServerSpec.defaults().commandTimeout(Duration.ofSeconds(30)))) {
+				Config config = new Config();
+				config.setThreads(4);
+				config.setNettyThreads(8);
+				config.useSingleServer()
+					.setAddress(redis.uri())
+					.setConnectionMinimumIdleSize(8)
+					.setConnectionPoolSize(Math.max(32, streams / BLOCKING_PER_CONNECTION + 8))
+					.setTimeout(10_000);
+				RedissonClient client = Redisson.create(config);
+				try {
+					EntryReadingCost cost = new EntryReadingCost(redis, client, streams);
+					cost.fill();
+					for (String option : options.readingOptions) {
+						if (option.equals("per-stream") && streams > options.readingPerStreamMax) {
+							continue;
+						}
+						try {
+							cost.measure(option, (int) options.readingWindow.toSeconds(), options.readingRate, rows);
+						}
+						catch (Exception ex) {
+							logger.error("Reading option {} at N={} failed; the report leaves it out", option, streams, ex);
+						}
+					}
+				}
+				finally {
+					client.shutdown();
 				}
 			}
-			finally {
-				client.shutdown();
-			}
 		}
-		System.exit(0);
+		return rows;
 	}
 
 	private void fill() {
@@ -129,7 +143,7 @@ public final class EntryReadingCost {
 		}
 	}
 
-	private void measure(String option, int seconds, int rate) throws Exception {
+	private void measure(String option, int seconds, int rate, List<Row> rows) throws Exception {
 		String[] start = this.positions.clone();
 		Reader reader = switch (option) {
 			case "per-stream" -> new PolledReader(false);
@@ -141,14 +155,14 @@ public final class EntryReadingCost {
 		};
 		reader.start();
 		LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(3));
-		window(option, "idle", seconds, 0, reader);
-		window(option, rate + "/s", seconds, rate, reader);
+		rows.add(window(option, "idle", seconds, 0, reader));
+		rows.add(window(option, rate + "/s", seconds, rate, reader));
 		reader.stop();
 		System.arraycopy(start, 0, this.positions, 0, start.length);
 		LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(1));
 	}
 
-	private void window(String option, String phase, int seconds, int rate, Reader reader) {
+	private Row window(String option, String phase, int seconds, int rate, Reader reader) {
 		AtomicBoolean producing = new AtomicBoolean(rate > 0);
 		Thread producer = new Thread(() -> {
 			long interval = (rate > 0) ? 1_000_000_000L / rate : 0;
@@ -169,6 +183,7 @@ public final class EntryReadingCost {
 			LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(2));
 		}
 		reader.latencies().reset();
+		double loadAverage = MachineInfo.loadAverage();
 		long[] before = info();
 		long started = System.nanoTime();
 		LockSupport.parkNanos(TimeUnit.SECONDS.toNanos(seconds));
@@ -178,9 +193,13 @@ public final class EntryReadingCost {
 		producing.set(false);
 		double commands = (after[0] - before[0]) / elapsed;
 		double cpu = 100.0 * (after[1] - before[1]) / 1e6 / elapsed;
-		System.out.printf("%-10s %8s %6d %12.0f %8.2f %9s %9s%n", option, phase, this.streams, commands, cpu,
-				(rate > 0) ? String.format("%.1f", latencies.getValueAtPercentile(50) / 1e6) : "-",
-				(rate > 0) ? String.format("%.1f", latencies.getValueAtPercentile(99) / 1e6) : "-");
+		boolean seen = rate > 0 && latencies.getTotalCount() > 0;
+		Row row = new Row(option, this.streams, phase, commands, cpu,
+				seen ? latencies.getValueAtPercentile(50) / 1e6 : Double.NaN,
+				seen ? latencies.getValueAtPercentile(99) / 1e6 : Double.NaN, loadAverage);
+		logger.info("Reading {} N={} {}: {} commands/s, Redis CPU {} %, p50 {} ms, p99 {} ms", option, this.streams, phase,
+				Spread.number(commands, 0), Spread.number(cpu, 2), Spread.number(row.p50(), 1), Spread.number(row.p99(), 1));
+		return row;
 	}
 
 	/** total_commands_processed, CPU microseconds. */

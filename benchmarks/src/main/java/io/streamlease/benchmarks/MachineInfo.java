@@ -1,6 +1,7 @@
 package io.streamlease.benchmarks;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -8,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -66,15 +68,34 @@ final class MachineInfo {
 		return "unknown";
 	}
 
-	/** The commit of the repository at {@code root}, and whether the engine's sources differ from it. */
+	/**
+	 * The commit the benchmark jar was built from, as the build recorded it ({@code build-info.properties}, written
+	 * by the benchmarks module's build from {@code git rev-parse HEAD} and {@code git status}), with "with
+	 * uncommitted changes" when the tree had any at build time; the sample-app jar of scenario "shipped" is built in
+	 * the same reactor. Without that resource (run from the IDE), the commit checked out at {@code root} now, said so.
+	 */
 	static String commit(Path root) {
+		Properties build = new Properties();
+		try (InputStream in = MachineInfo.class.getResourceAsStream("build-info.properties")) {
+			if (in != null) {
+				build.load(in);
+			}
+		}
+		catch (IOException ex) {
+			// fall back to git below
+		}
+		String commit = build.getProperty("commit");
+		if (commit != null && !commit.isBlank() && !commit.equals("unknown")) {
+			return commit + ("clean".equals(build.getProperty("tree")) ? "" : " with uncommitted changes")
+					+ " (the tree the benchmark jar was built from, at " + build.getProperty("built", "?") + ")";
+		}
 		String head = git(root, "rev-parse", "--short=12", "HEAD");
 		if (head == null) {
-			return "unknown (not a git checkout)";
+			return "unknown (not a git checkout, and the jar records no build commit)";
 		}
-		String dirty = git(root, "status", "--porcelain", "--", "autoconfigure/src/main", "test-support/src/main");
-		return head + ((dirty == null || dirty.isBlank()) ? " (engine sources unmodified)"
-				: " (with uncommitted changes to the engine sources)");
+		String dirty = git(root, "status", "--porcelain");
+		return head + ((dirty == null || dirty.isBlank()) ? "" : " with uncommitted changes")
+				+ " (checked out when the run started; the jar records no build commit)";
 	}
 
 	private static String git(Path root, String... args) {

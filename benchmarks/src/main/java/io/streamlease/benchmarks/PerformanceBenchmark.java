@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The benchmark harness: starts its own redis-server on a free loopback port, runs the scenarios (renewal cost,
- * failover, handoff, dispatch, entry-level throughput, renewal and failover on a Redis Cluster) for our engine and the baselines, writes the raw results to
+ * failover, handoff, dispatch, entry-level throughput, entry-level reading options, the sample-app jar as shipped,
+ * renewal and failover on a Redis Cluster) for our engine and the baselines, writes the raw results to
  * {@code benchmarks/results/} and the report to {@code docs/PERFORMANCE.md} with its charts in {@code docs/img/}.
  * <pre>
  * ./mvnw -B -Pbenchmarks -pl benchmarks -am package -DskipTests
@@ -102,6 +103,26 @@ public final class PerformanceBenchmark {
 						logger.error("The entry-level scenario failed; the report leaves it out", ex);
 					}
 				}
+				List<EntryReadingCost.Row> reading = null;
+				if (options.runs("reading")) {
+					load.put("before reading options", MachineInfo.loadAverage());
+					try {
+						reading = EntryReadingCost.run(options);
+					}
+					catch (RuntimeException ex) {
+						logger.error("The reading-options scenario failed; the report leaves it out", ex);
+					}
+				}
+				ShippedProductBenchmark.Results shipped = null;
+				if (options.runs("shipped")) {
+					load.put("before shipped", MachineInfo.loadAverage());
+					try {
+						shipped = new ShippedProductBenchmark(options).run();
+					}
+					catch (RuntimeException ex) {
+						logger.error("The shipped-product scenario failed; the report leaves it out", ex);
+					}
+				}
 				ClusterBenchmark.Results cluster = null;
 				if (options.runs("cluster")) {
 					load.put("before cluster", MachineInfo.loadAverage());
@@ -115,7 +136,7 @@ public final class PerformanceBenchmark {
 				load.put("at the end", MachineInfo.loadAverage());
 				BenchmarkRun run = new BenchmarkRun(options, command, MachineInfo.commit(options.root), MachineInfo.describe(),
 						probe.describe(), startedAt, (System.nanoTime() - started) / 1e9, load, renewal, failover, handoff,
-						dispatch, entryLevel, cluster, List.of());
+						dispatch, entryLevel, cluster, reading, shipped, List.of());
 				new ResultsWriter(options.resultsDirectory()).write(run);
 				double seconds = run.seconds();
 				boolean merged = options.merge;

@@ -49,11 +49,28 @@ final class ResultsReader {
 					strings(json.path("redis")), Instant.parse(json.path("started_at").asString()), json.path("seconds").asDouble(),
 					load, json.has("renewal") ? renewal(json) : null, json.has("failover") ? failover(json) : null,
 					json.has("handoff") ? handoff(json) : null, json.has("dispatch_throughput") ? dispatch(json) : null,
-					json.has("entry_level") ? entryLevel(json) : null, json.has("cluster") ? cluster(json) : null, mergedRuns(json));
+					json.has("entry_level") ? entryLevel(json) : null, json.has("cluster") ? cluster(json) : null,
+					json.has("reading") ? reading(json) : null, json.has("shipped") ? shipped(json) : null, mergedRuns(json));
 		}
 		catch (IOException ex) {
 			throw new UncheckedIOException("Could not read the results in " + this.directory, ex);
 		}
+	}
+
+	private static List<EntryReadingCost.Row> reading(JsonNode json) {
+		List<EntryReadingCost.Row> rows = new ArrayList<>();
+		json.path("reading").forEach((row) -> rows.add(RecordRows.read(row, EntryReadingCost.Row.class)));
+		return rows;
+	}
+
+	private static ShippedProductBenchmark.Results shipped(JsonNode json) {
+		JsonNode section = json.path("shipped");
+		List<ShippedProductBenchmark.Result> cases = new ArrayList<>();
+		section.path("cases").forEach((row) -> cases.add(RecordRows.read(row, ShippedProductBenchmark.Result.class)));
+		JsonNode throughput = section.path("throughput");
+		return new ShippedProductBenchmark.Results(section.path("jar").asString(), cases,
+				(throughput.isMissingNode() || throughput.isNull()) ? null
+						: RecordRows.read(throughput, ShippedProductBenchmark.Throughput.class));
 	}
 
 	private static RenewalBenchmark.Results renewal(JsonNode json) {

@@ -191,6 +191,45 @@ final class ResultsWriter {
 				section.put("failover", failover);
 				json.put("cluster", section);
 			}
+			if (run.reading() != null) {
+				List<Map<String, Object>> rows = run.reading().stream().map(RecordRows::row).toList();
+				csv("reading.csv", rows);
+				json.put("reading", rows);
+			}
+			if (run.shipped() != null) {
+				List<Map<String, Object>> rows = new ArrayList<>(run.shipped().cases().stream().map(RecordRows::row).toList());
+				Object kept = json.get("shipped");
+				if (run.options().merge && kept instanceof Map<?, ?> previous) {
+					// with --merge a run of some sizes replaces those sizes only, and the throughput case only if it ran
+					List<Object> sizes = rows.stream().map((row) -> row.get("streams")).toList();
+					List<Map<String, Object>> merged = new ArrayList<>();
+					if (previous.get("cases") instanceof List<?> cases) {
+						for (Object c : cases) {
+							if (c instanceof Map<?, ?> row && !sizes.contains(((Number) row.get("streams")).intValue())) {
+								@SuppressWarnings("unchecked")
+								Map<String, Object> typed = (Map<String, Object>) row;
+								merged.add(typed);
+							}
+						}
+					}
+					merged.addAll(rows);
+					merged.sort(java.util.Comparator.comparingInt((row) -> ((Number) row.get("streams")).intValue()));
+					rows = merged;
+				}
+				csv("shipped.csv", rows);
+				Map<String, Object> section = new LinkedHashMap<>();
+				section.put("jar", run.shipped().jar());
+				section.put("cases", rows);
+				if (run.shipped().throughput() != null) {
+					Map<String, Object> throughput = RecordRows.row(run.shipped().throughput());
+					csv("shipped-throughput.csv", List.of(throughput));
+					section.put("throughput", throughput);
+				}
+				else if (run.options().merge && kept instanceof Map<?, ?> previous && previous.get("throughput") != null) {
+					section.put("throughput", previous.get("throughput"));
+				}
+				json.put("shipped", section);
+			}
 			String text = JsonMapper.builder().build().writerWithDefaultPrettyPrinter().writeValueAsString(clean(json));
 			Files.writeString(this.directory.resolve("run.json"), text);
 		}
