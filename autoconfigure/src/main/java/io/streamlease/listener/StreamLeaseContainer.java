@@ -19,6 +19,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import io.streamlease.HandlerFailedException;
 import io.streamlease.LeaseLostException;
 import io.streamlease.LeasedStream;
+import io.streamlease.ReleaseReason;
 import io.streamlease.StreamLeaseEvent;
 import io.streamlease.engine.EngineMetrics;
 import io.streamlease.engine.StreamEvent;
@@ -263,6 +264,44 @@ public class StreamLeaseContainer {
 		else {
 			submitStreamRun(run);
 		}
+		lease.released().thenAccept((reason) -> {
+			if (reason == ReleaseReason.REBALANCE) {
+				yieldRequested(run);
+			}
+		});
+	}
+
+	/**
+	 * A rebalance asked this consumer to yield the stream: an entry-level run stops between entries, checkpoints and
+	 * hands the stream off; a stream-level handler sees {@code released()} complete and should checkpoint and return
+	 * (its stream is then handed off, not finished). Whatever still runs after the rebalance grace period is
+	 * interrupted and its stream handed off.
+	 */
+	private void yieldRequested(HandlerRun run) {
+		run.yielding = true;
+		if (this.entryReader != null) {
+			this.entryReader.yieldStream(run);
+		}
+		long grace = this.engine.settings().rebalance().gracePeriod().toMillis();
+		try {
+			this.retries.schedule(() -> {
+				if (this.runs.get(run.lease.name()) == run) {
+					logger.debug("The handler of stream '" + run.lease.name() + "' did not yield within the rebalance grace "
+							+ "period (" + grace + " ms): interrupting it and handing the stream off");
+					run.cancel();
+					yielded(run);
+				}
+			}, grace, TimeUnit.MILLISECONDS);
+		}
+		catch (RuntimeException ex) {
+			// stopping: the stream is handed off with the rest
+		}
+	}
+
+	/** A run let go of a stream a rebalance asked it to yield: the stream is handed off, not finished. */
+	void yielded(HandlerRun run) {
+		this.runs.remove(run.lease.name(), run);
+		this.engine.handOff(run.lease);
 	}
 
 	private void disowned(String stream, LeasedStream lease) {
@@ -278,6 +317,10 @@ public class StreamLeaseContainer {
 
 	private void submitStreamRun(HandlerRun run) {
 		if (run.cancelled || !this.running && this.handlers.isShutdown()) {
+			return;
+		}
+		if (run.yielding) {
+			yielded(run);
 			return;
 		}
 		run.future = this.handlers.submit(() -> runStream(run));
@@ -313,6 +356,12 @@ public class StreamLeaseContainer {
 	private void finished(HandlerRun run, long started) {
 		if (run.cancelled) {
 			record(run, "cancelled", started);
+			return;
+		}
+		if (run.yielding) {
+			// returned after a rebalance asked it to yield: handed off, resumed by the peer from its checkpoint
+			record(run, "cancelled", started);
+			yielded(run);
 			return;
 		}
 		try {
@@ -434,6 +483,9 @@ public class StreamLeaseContainer {
 		final LeasedStream lease;
 
 		volatile boolean cancelled;
+
+		/** A rebalance asked the run to yield its stream. */
+		volatile boolean yielding;
 
 		volatile Future<?> future;
 
