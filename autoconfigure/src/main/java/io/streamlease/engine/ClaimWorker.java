@@ -113,6 +113,11 @@ final class ClaimWorker implements Runnable {
 		long stagger = this.client.settings().claimStagger().toNanos();
 		boolean autoClaim = this.client.settings().autoClaim();
 		boolean belowShare = this.client.belowShare();
+		// at or above its share, a consumer leaves a released stream to the peers below theirs: for two hb-intervals
+		// while one of them lacks streams (a peer that just joined may take a while to claim what it was handed),
+		// else for two sweep intervals
+		long aboveShareDelay = this.client.peersBelowShare() ? 2 * this.client.settings().hbInterval().toNanos()
+				: 2 * this.client.settings().sweepInterval().toNanos();
 		for (ClaimCandidate candidate : found) {
 			if (!candidate.isConsumer() && this.client.holds(candidate.stream())) {
 				continue;
@@ -134,9 +139,8 @@ final class ClaimWorker implements Runnable {
 			// room, which spreads them over the survivors by capacity; a single stream goes by rank
 			long delay = (autoClaim && !candidate.isConsumer()) ? rank(candidate) * stagger : 0;
 			if (autoClaim && !candidate.isConsumer() && !belowShare) {
-				// at or above its fair share: leave a released stream to the consumers below theirs first (no
-				// ping-pong), and take it only when it is still there after two sweeps
-				delay += 2 * this.client.settings().sweepInterval().toNanos();
+				// no ping-pong: a stream handed off by a consumer above its share must not go back to one
+				delay += aboveShareDelay;
 			}
 			this.waiting.put(candidate.key(), new Waiting(candidate, now + delay));
 		}

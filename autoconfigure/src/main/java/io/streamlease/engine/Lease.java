@@ -174,7 +174,8 @@ final class Lease implements LeasedStream {
 			return false;
 		}
 		if (next != State.DONE) {
-			this.released.complete((next == State.DISOWNED) ? ReleaseReason.DISOWNED : ReleaseReason.HANDED_OFF);
+			this.released.complete((next == State.DISOWNED) ? ReleaseReason.DISOWNED
+					: (this.yieldTarget != null) ? ReleaseReason.REBALANCE : ReleaseReason.HANDED_OFF);
 		}
 		return true;
 	}
@@ -189,7 +190,9 @@ final class Lease implements LeasedStream {
 			return false;
 		}
 		this.yieldTarget = target;
-		this.released.complete(ReleaseReason.REBALANCE);
+		// completed off the caller's thread (the engine's scheduler): what handlers chain on released() must not
+		// delay renewals
+		CompletableFuture.runAsync(() -> this.released.complete(ReleaseReason.REBALANCE));
 		return true;
 	}
 

@@ -154,6 +154,22 @@ final class Rebalancer {
 		return this.host.heldCount() < Math.ceil(current.share());
 	}
 
+	/** Whether a counted peer held fewer streams than {@code ceil(its share)} at the last renewal. */
+	boolean peersBelowShare() {
+		View current = this.view;
+		if (!this.rebalance.enabled() || current == null) {
+			return false;
+		}
+		for (Map.Entry<String, LeaseStore.ConsumerLoad> peer : current.counted().entrySet()) {
+			if (!peer.getKey().equals(this.settings.consumerId())
+					&& peer.getValue().held() < Math.ceil(current.total() * (double) peer.getValue().capacity()
+							/ current.capacities())) {
+				return true;
+			}
+		}
+		return false;
+	}
+
 	/**
 	 * How many more streams a rebalance may hand this consumer now: what it lacks to {@code ceil(share)}
 	 * ({@link Integer#MAX_VALUE} with rebalancing off or before the first view).

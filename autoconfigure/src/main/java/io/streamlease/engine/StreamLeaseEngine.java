@@ -464,6 +464,12 @@ public final class StreamLeaseEngine implements AutoCloseable {
 		return current == null || current.belowShare();
 	}
 
+	/** Whether a counted peer held fewer streams than its share at the last renewal (always false when off). */
+	boolean peersBelowShare() {
+		Rebalancer current = this.rebalancer;
+		return current != null && current.peersBelowShare();
+	}
+
 	/** How many more streams handed to this consumer by a rebalance it claims now (what it lacks to its share). */
 	int shareRoom() {
 		return shareRoom(null);

@@ -155,14 +155,15 @@ class ChaosTests {
 		int moves = this.run.rebalanceMoves();
 		this.run.note("fair share: every instance within 667 +- 10 % " + converged.toMillis() + " ms after the third "
 				+ "registered (bound 5 x hb-interval = " + bound.toMillis() + " ms), " + moves + " streams moved (at least "
-				+ "1,267 must); owned over time: " + series);
+				+ "1,267 must; 1,333 with simultaneous joins, 1,666 with staggered ones); owned over time: " + series);
 		this.run.awaitServing();
-		this.run.closeOpenSessions(scenario, 3, 200, Duration.ofMillis(250));
+		this.run.closeOpenSessions(scenario, 3, 100, Duration.ofMillis(250));
 
 		RunReport report = finish();
 		assertThat(converged).as("time to fair share after the joiners registered").isLessThanOrEqualTo(bound);
-		// 2,000 - 733 must move at least; 1,333 reach the exact shares: no more than a tolerance's worth beyond
-		assertThat(moves).as("streams moved by rebalancing").isBetween(1267, 1533);
+		// 2,000 - 733 must move at least; 1,333 reach the exact shares when both join at once, 1,666 when one is
+		// counted a round before the other (1,000 to it, then 333 from each to the last): no more, but 5 % slack
+		assertThat(moves).as("streams moved by rebalancing").isBetween(1267, 1766);
 		assertThat(report.scenarios.get(scenario).sessions).isEqualTo(2000);
 		assertThat(report.scenarios.get(scenario).staleEntries)
 			.as("entries handled under an older fencing token after a newer owner acted").isZero();
