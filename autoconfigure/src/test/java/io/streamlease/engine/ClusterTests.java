@@ -163,16 +163,18 @@ class ClusterTests extends ClusterTestSupport {
 	@Test
 	void aPodThatJoinsGetsItsFairShareOfTheStreamsOfServicesOnEveryMaster() {
 		List<String> services = servicesOnEveryMaster("fair");
+		// engines without a handler: nothing hands a stream off when asked to yield, so no grace period is given
+		RebalanceSettings atOnce = new RebalanceSettings(true, null, 0.1, 0.25, 1000, Duration.ZERO, null);
 		Pod first = pod("first");
 		for (String service : services) {
-			first.start(service, (settings) -> settings.keyspaceNotifications(KeyspaceNotifications.OFF));
+			first.start(service, (settings) -> settings.keyspaceNotifications(KeyspaceNotifications.OFF).rebalance(atOnce));
 		}
 		Map<String, List<String>> submitted = submit(services, 40);
 		await().atMost(10, TimeUnit.SECONDS)
 			.until(() -> services.stream().allMatch((s) -> first.owned(s).size() == submitted.get(s).size()));
 		Pod second = pod("second");
 		for (String service : services) {
-			second.start(service, (settings) -> settings.keyspaceNotifications(KeyspaceNotifications.OFF));
+			second.start(service, (settings) -> settings.keyspaceNotifications(KeyspaceNotifications.OFF).rebalance(atOnce));
 		}
 
 		await().atMost(HB.multipliedBy(5).plusSeconds(3)).untilAsserted(() -> {
