@@ -190,10 +190,12 @@ final class Lease implements LeasedStream {
 			return false;
 		}
 		this.yieldTarget = target;
-		// completed off the caller's thread (the engine's scheduler): what handlers chain on released() must not
-		// delay renewals
-		CompletableFuture.runAsync(() -> this.released.complete(ReleaseReason.REBALANCE));
 		return true;
+	}
+
+	/** Tells the handler that a rebalance asked it to yield: {@link #released()} completes with REBALANCE. */
+	void announceYield() {
+		this.released.complete(ReleaseReason.REBALANCE);
 	}
 
 	/** Whether a rebalance asked the handler to yield this stream. */

@@ -156,7 +156,8 @@ final class LeaseSweeper {
 		// streams this consumer released (a rebalance, a single handoff) stay pending for it until a peer claims them:
 		// they are not strays (taking them back would undo the handoff); the sweep offers them as released streams
 		long expected = (long) this.client.ownedCount() + sweep.released().size();
-		this.strays = (mine != null && mine > expected) ? this.strays + 1 : 0;
+		boolean rebalancing = this.client.rebalancedWithin(this.settings.hbInterval().multipliedBy(2));
+		this.strays = (mine != null && mine > expected && !rebalancing) ? this.strays + 1 : 0;
 		if (this.strays >= 2) {
 			this.strays = 0;
 			candidates.add(ClaimCandidate.ofConsumer(this.client.id(), "sweep"));

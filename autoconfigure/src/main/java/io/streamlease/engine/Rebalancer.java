@@ -6,6 +6,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -102,6 +103,9 @@ final class Rebalancer {
 	private final AtomicBoolean flushScheduled = new AtomicBoolean();
 
 	private final LongAdder movedOff = new LongAdder();
+
+	/** When this consumer last released streams for a rebalance (nanoTime), 0 if never. */
+	private volatile long lastHandoffNanos;
 
 	private volatile View view;
 
@@ -274,17 +278,21 @@ final class Rebalancer {
 		movable.sort(Comparator.comparingLong(Lease::acquiredNanos).reversed());
 		int next = 0;
 		Map<String, Integer> sent = new LinkedHashMap<>();
+		List<Lease> asked = new ArrayList<>(moves);
 		Duration grace = this.rebalance.gracePeriod();
 		for (Map.Entry<String, Integer> share : plan.entrySet()) {
 			for (int i = 0; i < share.getValue() && next < movable.size(); i++) {
 				Lease lease = movable.get(next++);
 				if (lease.requestYield(share.getKey())) {
+					asked.add(lease);
 					sent.merge(share.getKey(), 1, Integer::sum);
 					this.scheduler.schedule(() -> this.host.handOff(lease), Math.max(0, grace.toMillis()),
 							TimeUnit.MILLISECONDS);
 				}
 			}
 		}
+		// released() completes off the engine's scheduler: what handlers chain on it must not delay renewals
+		CompletableFuture.runAsync(() -> asked.forEach(Lease::announceYield));
 		this.sentLastRound = sent;
 		this.lastMoveNanos = now;
 		this.moved = true;
@@ -341,6 +349,15 @@ final class Rebalancer {
 		return plan;
 	}
 
+	/**
+	 * Whether this consumer released streams for a rebalance within {@code window}: they stay pending for it until
+	 * peers claim them, so the sweep does not take them for strays meanwhile.
+	 */
+	boolean handedOffWithin(Duration window) {
+		long last = this.lastHandoffNanos;
+		return last != 0 && System.nanoTime() - last < window.toNanos();
+	}
+
 	/** A stream asked to yield was ended locally: release it on the server, batched with the others of its round. */
 	void handedOff(Lease lease) {
 		this.outgoing.add(lease);
@@ -384,6 +401,7 @@ final class Rebalancer {
 				}
 				try {
 					int released = this.store.handoffStreams(sessionId, names, records, group.getKey());
+					this.lastHandoffNanos = System.nanoTime();
 					this.movedOff.add(released);
 					this.host.movedOff(released);
 				}

@@ -464,6 +464,12 @@ public final class StreamLeaseEngine implements AutoCloseable {
 		return current == null || current.belowShare();
 	}
 
+	/** Whether this consumer released streams for a rebalance within {@code window}. */
+	boolean rebalancedWithin(Duration window) {
+		Rebalancer current = this.rebalancer;
+		return current != null && current.handedOffWithin(window);
+	}
+
 	/** Whether a counted peer held fewer streams than its share at the last renewal (always false when off). */
 	boolean peersBelowShare() {
 		Rebalancer current = this.rebalancer;
