@@ -158,12 +158,16 @@ class ChaosTests {
 				+ "1,267 must; 1,333 with simultaneous joins, 1,666 with staggered ones); owned over time: " + series);
 		this.run.awaitServing();
 		this.run.closeOpenSessions(scenario, 3, 100, Duration.ofMillis(250));
+		int drainMoves = this.run.rebalanceMoves() - moves;
+		this.run.note("fair share: " + drainMoves + " streams moved while the sessions ended (no round while the "
+				+ "service's total moves by more than 10 % per renewal)");
 
 		RunReport report = finish();
 		assertThat(converged).as("time to fair share after the joiners registered").isLessThanOrEqualTo(bound);
 		// 2,000 - 733 must move at least; 1,333 reach the exact shares when both join at once, 1,666 when one is
 		// counted a round before the other (1,000 to it, then 333 from each to the last): no more, but 5 % slack
 		assertThat(moves).as("streams moved by rebalancing").isBetween(1267, 1766);
+		assertThat(drainMoves).as("streams moved while the sessions ended").isLessThanOrEqualTo(100);
 		assertThat(report.scenarios.get(scenario).sessions).isEqualTo(2000);
 		assertThat(report.scenarios.get(scenario).staleEntries)
 			.as("entries handled under an older fencing token after a newer owner acted").isZero();
