@@ -79,10 +79,12 @@ public interface LeasedStream {
 	boolean isOwned();
 
 	/**
-	 * Completes when this consumer stops holding the lease for any reason other than {@link #done()}: disowned
-	 * (lost to a stall, a partition or a renewal that found it gone), or handed off at shutdown. Handlers use it
-	 * as their cancellation signal.
+	 * Completes, with the reason, when this consumer stops holding the lease for any reason other than
+	 * {@link #done()}: {@link ReleaseReason#DISOWNED} (lost to a stall, a partition or a renewal that found it gone),
+	 * {@link ReleaseReason#HANDED_OFF} (at shutdown), or when it is asked to yield the stream for fair share
+	 * ({@link ReleaseReason#REBALANCE}: the lease stays held for the rebalance grace period, so that the handler can
+	 * checkpoint and return). Handlers use it as their cancellation signal.
 	 */
-	CompletionStage<Void> released();
+	CompletionStage<ReleaseReason> released();
 
 }

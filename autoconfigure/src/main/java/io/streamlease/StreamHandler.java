@@ -13,11 +13,16 @@ import java.lang.annotation.Target;
  * <ul>
  * <li><b>stream-level</b>: a {@link LeasedStream} parameter and no {@link StreamEntry}. The method processes the
  * whole stream as it likes; returning normally (or completing a returned {@code CompletableFuture}) finishes the
- * stream. It is cancelled (interrupted, and {@link LeasedStream#released()} completes) if the lease is lost.</li>
+ * stream. It is cancelled (interrupted, and {@link LeasedStream#released()} completes) if the lease is lost. When
+ * fair share moves the stream to another instance, {@code released()} completes with
+ * {@link ReleaseReason#REBALANCE} while the lease is still held: checkpoint and return; the stream is then handed
+ * off, not finished, and the new owner resumes it from the checkpoint (a method still running after
+ * {@code stream-lease.rebalance.grace-period} is interrupted).</li>
  * <li><b>entry-level</b>: a {@link StreamEntry} parameter, optionally with {@link StreamState} and
  * {@link LeasedStream}. The container reads every held data stream itself and calls the method once per entry, in
  * entry order per stream, checkpointing the position and the state under the fencing token as it goes; the
- * method finishes the stream with {@link StreamState#complete()}.</li>
+ * method finishes the stream with {@link StreamState#complete()}. When fair share moves the stream, the container
+ * stops between entries, checkpoints and hands it off.</li>
  * </ul>
  * A method that throws (or exceeds {@code stream-lease.handler.timeout}) is retried with back-off up to
  * {@code stream-lease.handler.max-attempts} times (the count survives a failover), then its stream is dead-lettered

@@ -64,6 +64,8 @@ final class MicrometerEngineMetrics implements EngineMetrics {
 
 	private final Counter duplicates;
 
+	private final Counter rebalanced;
+
 	MicrometerEngineMetrics(MeterRegistry registry, String service) {
 		this.registry = registry;
 		this.tags = Tags.of(StreamLeaseMeters.SERVICE, service);
@@ -102,6 +104,8 @@ final class MicrometerEngineMetrics implements EngineMetrics {
 		this.sweepOrphans = counter(StreamLeaseMeters.SWEEP_ORPHANS,
 				"Lapsed leases and orphaned LBS entries found by the sweep");
 		this.duplicates = counter(StreamLeaseMeters.DUPLICATES, "LBS entries that arrived for a data stream already held");
+		this.rebalanced = counter(StreamLeaseMeters.REBALANCE_MOVED,
+				"Data streams this consumer handed off to consumers below their fair share");
 	}
 
 	private Counter event(String type) {
@@ -182,6 +186,11 @@ final class MicrometerEngineMetrics implements EngineMetrics {
 	@Override
 	public void handedOff(int count) {
 		this.handoff.increment(count);
+	}
+
+	@Override
+	public void rebalanced(int count) {
+		this.rebalanced.increment(count);
 	}
 
 	@Override

@@ -64,6 +64,13 @@ final class MicrometerEngineMetricsFactory implements EngineMetricsFactory {
 			.description("LBS entries pending in the consumer group at the last sweep")
 			.tag(StreamLeaseMeters.SERVICE, service)
 			.register(this.registry);
+		Gauge.builder(StreamLeaseMeters.SHARE, engine, (reference) -> {
+			StreamLeaseEngine client = current(reference);
+			return (client != null) ? client.fairShare().share() : Double.NaN;
+		})
+			.description("This consumer's fair share of the service's streams (by capacity) at the last renewal")
+			.tag(StreamLeaseMeters.SERVICE, service)
+			.register(this.registry);
 		Gauge.builder(StreamLeaseMeters.RENEWAL_AGE, engine, (reference) -> {
 			StreamLeaseEngine client = current(reference);
 			Instant last = (client != null) ? client.lastRenewal() : null;

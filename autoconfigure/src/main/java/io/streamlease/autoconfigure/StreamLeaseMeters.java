@@ -49,6 +49,11 @@ package io.streamlease.autoconfigure;
  * entries found by the sweep</td></tr>
  * <tr><td>{@code stream.lease.duplicates}</td><td>counter</td><td></td><td>LBS entries that arrived for a stream
  * already held (recorded as resubmissions)</td></tr>
+ * <tr><td>{@code stream.lease.share}</td><td>gauge</td><td></td><td>this consumer's fair share of the
+ * service's streams at the last renewal: streams owned or released x its max-concurrent-streams / the sum over the
+ * live consumers counted (NaN before the first renewal)</td></tr>
+ * <tr><td>{@code stream.lease.rebalance.moved}</td><td>counter</td><td></td><td>streams this consumer handed off
+ * to consumers below their fair share (also counted as {@code events} {@code handoff})</td></tr>
  * <tr><td>{@code stream.lease.entry.reads.active}</td><td>gauge</td><td></td><td>XREAD commands of the entry
  * reader in flight (at most entry.max-in-flight-reads; 0 for stream-level handlers)</td></tr>
  * <tr><td>{@code stream.lease.entry.checkpoints.active}</td><td>gauge</td><td></td><td>checkpoint and finishing
@@ -110,6 +115,12 @@ public final class StreamLeaseMeters {
 
 	/** Counter: LBS entries for a stream already held. */
 	public static final String DUPLICATES = "stream.lease.duplicates";
+
+	/** Gauge: this consumer's fair share of the service's streams. */
+	public static final String SHARE = "stream.lease.share";
+
+	/** Counter: streams handed off to consumers below their fair share. */
+	public static final String REBALANCE_MOVED = "stream.lease.rebalance.moved";
 
 	/** Gauge: XREAD commands of the entry reader in flight. */
 	public static final String ENTRY_READS_ACTIVE = "stream.lease.entry.reads.active";

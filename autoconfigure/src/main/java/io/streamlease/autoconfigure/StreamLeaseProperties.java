@@ -4,6 +4,7 @@ import java.time.Duration;
 
 import io.streamlease.engine.EngineSettings;
 import io.streamlease.engine.KeyspaceNotifications;
+import io.streamlease.engine.RebalanceSettings;
 import io.streamlease.listener.ContainerSettings;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.DeprecatedConfigurationProperty;
@@ -128,6 +129,8 @@ public class StreamLeaseProperties {
 	private final Startup startup = new Startup();
 
 	private final Observation observation = new Observation();
+
+	private final Rebalance rebalance = new Rebalance();
 
 	/**
 	 * How long one renewal call waits for Redis before it is retried; less than 80% of hb-interval. Default
@@ -314,6 +317,10 @@ public class StreamLeaseProperties {
 
 	public Observation getObservation() {
 		return this.observation;
+	}
+
+	public Rebalance getRebalance() {
+		return this.rebalance;
 	}
 
 	public Duration getRenewalTimeout() {
@@ -632,6 +639,109 @@ public class StreamLeaseProperties {
 
 		public void setMaxInFlightCheckpoints(int maxInFlightCheckpoints) {
 			this.maxInFlightCheckpoints = maxInFlightCheckpoints;
+		}
+
+	}
+
+	/**
+	 * Fair share: an instance that holds more than its share of a service's streams (by max-concurrent-streams)
+	 * hands the excess off to instances below their share, cooperatively and a bounded part per round.
+	 */
+	public static class Rebalance {
+
+		/**
+		 * Whether this instance hands off streams above its fair share to instances below theirs (for example to
+		 * pods that joined). When off it still publishes its load, and claims handed-off streams as before.
+		 */
+		private boolean enabled = RebalanceSettings.DEFAULT.enabled();
+
+		/**
+		 * Least time between two rounds that moved streams. Defaults to hb-interval / 2 (one round per renewal at
+		 * most).
+		 */
+		private Duration interval;
+
+		/**
+		 * How far above its share an instance may be before it moves anything, as a fraction of the share.
+		 */
+		private double tolerance = RebalanceSettings.DEFAULT_TOLERANCE;
+
+		/**
+		 * Most streams one round moves, as a fraction of the streams this instance holds (greater than 0, at most 1).
+		 */
+		private double maxFractionPerRound = RebalanceSettings.DEFAULT_MAX_FRACTION_PER_ROUND;
+
+		/**
+		 * Most streams one round moves.
+		 */
+		private int maxMovesPerRound = RebalanceSettings.DEFAULT_MAX_MOVES_PER_ROUND;
+
+		/**
+		 * How long a handler asked to yield a stream may go on (entry-level: the entry in hand; stream-level: until
+		 * it returns) before it is interrupted and the stream handed off.
+		 */
+		private Duration gracePeriod = RebalanceSettings.DEFAULT_GRACE_PERIOD;
+
+		/**
+		 * How long an instance must have been live before its peers count it for the share, so that a pod that
+		 * joins and leaves at once moves nothing. Defaults to hb-interval (two renewals).
+		 */
+		private Duration settleTime;
+
+		public boolean isEnabled() {
+			return this.enabled;
+		}
+
+		public void setEnabled(boolean enabled) {
+			this.enabled = enabled;
+		}
+
+		public Duration getInterval() {
+			return this.interval;
+		}
+
+		public void setInterval(Duration interval) {
+			this.interval = interval;
+		}
+
+		public double getTolerance() {
+			return this.tolerance;
+		}
+
+		public void setTolerance(double tolerance) {
+			this.tolerance = tolerance;
+		}
+
+		public double getMaxFractionPerRound() {
+			return this.maxFractionPerRound;
+		}
+
+		public void setMaxFractionPerRound(double maxFractionPerRound) {
+			this.maxFractionPerRound = maxFractionPerRound;
+		}
+
+		public int getMaxMovesPerRound() {
+			return this.maxMovesPerRound;
+		}
+
+		public void setMaxMovesPerRound(int maxMovesPerRound) {
+			this.maxMovesPerRound = maxMovesPerRound;
+		}
+
+		public Duration getGracePeriod() {
+			return this.gracePeriod;
+		}
+
+		public void setGracePeriod(Duration gracePeriod) {
+			this.gracePeriod = gracePeriod;
+		}
+
+		public Duration getSettleTime() {
+			return this.settleTime;
+		}
+
+		public void setSettleTime(Duration settleTime) {
+			this.settleTime = settleTime;
 		}
 
 	}

@@ -10,6 +10,7 @@ import java.util.function.Function;
 import io.streamlease.engine.EngineSettings;
 import io.streamlease.engine.InvalidSettingException;
 import io.streamlease.engine.KeyspaceNotifications;
+import io.streamlease.engine.RebalanceSettings;
 import io.streamlease.engine.RetrySettings;
 import io.streamlease.listener.ContainerSettings;
 import org.slf4j.Logger;
@@ -104,6 +105,10 @@ final class StreamLeasePropertiesMapper {
 				.renewalTimeout(p.getRenewalTimeout())
 				.startupTimeout(p.getStartup().getTimeout())
 				.failFast(p.getStartup().isFailFast())
+				.rebalance(new RebalanceSettings(p.getRebalance().isEnabled(), p.getRebalance().getInterval(),
+						p.getRebalance().getTolerance(), p.getRebalance().getMaxFractionPerRound(),
+						p.getRebalance().getMaxMovesPerRound(), p.getRebalance().getGracePeriod(),
+						p.getRebalance().getSettleTime()))
 				.build();
 		}
 		catch (InvalidSettingException ex) {

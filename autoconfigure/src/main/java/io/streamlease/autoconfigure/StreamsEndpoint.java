@@ -12,6 +12,7 @@ import java.util.Set;
 import io.streamlease.LeasedStream;
 import io.streamlease.engine.EngineCounters;
 import io.streamlease.engine.EngineState;
+import io.streamlease.engine.FairShare;
 import io.streamlease.engine.StreamLeaseEngine;
 import io.streamlease.listener.StreamHandlerEndpointRegistry;
 import io.streamlease.listener.StreamLeaseContainer;
@@ -125,7 +126,7 @@ public class StreamsEndpoint {
 		String mode = container.getEndpoint().getMode().name().toLowerCase();
 		if (engine == null) {
 			return new ServiceDescriptor(EngineState.NEW.name(), false, handler, mode, null, List.of(), NO_COUNTERS, null,
-					null, true, null);
+					null, true, null, null);
 		}
 		Set<String> running = new HashSet<>();
 		for (LeasedStream stream : container.runningStreams()) {
@@ -143,7 +144,12 @@ public class StreamsEndpoint {
 						counters.handedOff(), counters.deadLettered(), counters.duplicates()),
 				(engine.state() == EngineState.NEW) ? null : engine.lbsPending(), text(engine.lastRenewal()),
 				(engine.state() == EngineState.TERMINATED) ? null : engine.isRedisReachable(),
-				Redaction.redact(engine.terminationReason()));
+				Redaction.redact(engine.terminationReason()), share(engine.fairShare(), owned.size()));
+	}
+
+	private static ShareDescriptor share(FairShare share, int held) {
+		Double value = Double.isNaN(share.share()) ? null : Math.round(share.share() * 10) / 10.0;
+		return new ShareDescriptor(share.enabled(), value, held, share.total(), share.consumers(), share.movedOff());
 	}
 
 	private static String text(Instant instant) {
@@ -176,10 +182,25 @@ public class StreamsEndpoint {
 	 * @param redisReachable whether the last call to Redis succeeded; null once the engine terminated (it no longer
 	 * calls Redis, so it cannot tell)
 	 * @param terminationReason why the engine terminated, null while it runs
+	 * @param share this consumer's fair share of the service's streams, null before the engine starts
 	 */
 	public record ServiceDescriptor(String state, boolean paused, String handler, String mode, String consumerId,
 			List<OwnedStreamDescriptor> owned, CountersDescriptor counters, Long lbsPending, String lastRenewal,
-			Boolean redisReachable, String terminationReason) {
+			Boolean redisReachable, String terminationReason, ShareDescriptor share) {
+	}
+
+	/**
+	 * Fair share, as of the engine's last renewal.
+	 *
+	 * @param rebalancing whether this consumer hands off what it holds above its share
+	 * @param share its share of the service's streams (by capacity), null before the first renewal
+	 * @param held the streams it holds now
+	 * @param total the service's streams (owned or released) at the last renewal
+	 * @param consumers the live consumers counted for the share, this one included
+	 * @param movedOff streams it handed off to consumers below their share since it started
+	 */
+	public record ShareDescriptor(boolean rebalancing, Double share, int held, long total, int consumers,
+			long movedOff) {
 	}
 
 	/**

@@ -9,8 +9,13 @@ package io.streamlease.engine;
  * @param lbsId the LBS entry to claim, or "" for the entry the stream's record names
  * @param source which detector found it (for logs)
  * @param consumer the consumer handing off or whose session lapsed (left out of the claim ranking), or null
+ * @param target the consumer a rebalance handed the stream to (only it claims at once), or null
  */
-record ClaimCandidate(String stream, String lbsId, String source, String consumer) {
+record ClaimCandidate(String stream, String lbsId, String source, String consumer, String target) {
+
+	ClaimCandidate(String stream, String lbsId, String source, String consumer) {
+		this(stream, lbsId, source, consumer, null);
+	}
 
 	static ClaimCandidate of(String stream, String source) {
 		return new ClaimCandidate(stream, "", source, null);

@@ -42,6 +42,9 @@ final class ClaimWorker implements Runnable {
 
 	private final Map<String, Waiting> waiting = new LinkedHashMap<>();
 
+	/** When the takeover of each departed consumer was first tried (fair share: its first passes are limited). */
+	private final Map<String, Long> takeovers = new LinkedHashMap<>();
+
 	/** Released by the detectors after they queue candidates, so that the worker wakes at once. */
 	private final Semaphore arrivals = new Semaphore(0);
 
@@ -116,8 +119,23 @@ final class ClaimWorker implements Runnable {
 		}
 		now = System.nanoTime();
 		long stagger = this.client.settings().claimStagger().toNanos();
+		boolean autoClaim = this.client.settings().autoClaim();
+		boolean belowShare = this.client.belowShare();
+		// at or above its share, a consumer leaves a released stream to the peers below theirs: for two hb-intervals
+		// while one of them lacks streams (a peer that just joined may take a while to claim what it was handed),
+		// else for two sweep intervals
+		long aboveShareDelay = this.client.peersBelowShare() ? 2 * this.client.settings().hbInterval().toNanos()
+				: 2 * this.client.settings().sweepInterval().toNanos();
 		for (ClaimCandidate candidate : found) {
 			if (!candidate.isConsumer() && this.client.holds(candidate.stream())) {
+				continue;
+			}
+			if (autoClaim && candidate.target() != null) {
+				// handed off by a rebalance to a named peer: that one claims at once (as far as it is below its share),
+				// the others leave it; if the peer does not take it, the sweep finds it in released
+				if (candidate.target().equals(this.client.id())) {
+					this.waiting.put(candidate.key(), new Waiting(candidate, now));
+				}
 				continue;
 			}
 			Waiting existing = this.waiting.get(candidate.key());
@@ -127,7 +145,11 @@ final class ClaimWorker implements Runnable {
 			}
 			// a lapsed session's streams are taken over by every survivor at once, in chunks of at most its free
 			// room, which spreads them over the survivors by capacity; a single stream goes by rank
-			long delay = (this.client.settings().autoClaim() && !candidate.isConsumer()) ? rank(candidate) * stagger : 0;
+			long delay = (autoClaim && !candidate.isConsumer()) ? rank(candidate) * stagger : 0;
+			if (autoClaim && !candidate.isConsumer() && !belowShare) {
+				// no ping-pong: a stream handed off by a consumer above its share must not go back to one
+				delay += aboveShareDelay;
+			}
 			this.waiting.put(candidate.key(), new Waiting(candidate, now + delay));
 		}
 	}
@@ -154,13 +176,24 @@ final class ClaimWorker implements Runnable {
 
 	private void claim(List<ClaimCandidate> due) throws InterruptedException {
 		List<LeaseStore.Request> requests = new ArrayList<>();
+		int shareRoom = this.client.shareRoom();
 		for (ClaimCandidate candidate : due) {
+			if (candidate.target() != null && !this.client.holds(candidate.stream())) {
+				// handed to this consumer by a rebalance: taken while it lacks streams to its share, else left in
+				// released for the consumers below theirs (the sweep finds it)
+				if (shareRoom > 0) {
+					shareRoom--;
+					requests.add(new LeaseStore.Request(candidate.stream(), candidate.lbsId()));
+				}
+				continue;
+			}
 			if (candidate.isConsumer()) {
 				// this consumer's own entries: after it registered a new session, those of its earlier sessions; from the
 				// sweep, entries it does not hold (idle at least hb-interval, so that an acquisition in flight is not one)
 				boolean strays = candidate.consumer().equals(this.client.id()) && !"session".equals(candidate.source());
-				int taken = this.client.takeOver(candidate.consumer(),
-						strays ? this.client.settings().hbInterval() : Duration.ZERO, strays);
+				int limit = takeoverLimit(candidate.consumer());
+				int taken = (limit <= 0) ? 0 : this.client.takeOver(candidate.consumer(),
+						strays ? this.client.settings().hbInterval() : Duration.ZERO, strays, limit);
 				if (taken > 0) {
 					logger.info("Took over {} streams of consumer '{}' ({})", taken, candidate.consumer(), candidate.source());
 				}
@@ -189,6 +222,23 @@ final class ClaimWorker implements Runnable {
 			// the single-stream counterpart of "Took over": a failover or handoff must be visible at INFO
 			logger.info("Claimed {} of {} lapsed or handed-off streams", claimed, requests.size());
 		}
+	}
+
+	/**
+	 * How many streams of a departed consumer to take over now. With rebalancing on, a survivor takes at first only
+	 * what it lacks to its share (counted without the departed one), so that the survivors end up balanced without
+	 * moving streams among them afterwards; what is left (the shares are estimates) is taken as before from two
+	 * sweep intervals after the first try. A consumer's own entries are never limited.
+	 */
+	private int takeoverLimit(String consumer) {
+		if (consumer.equals(this.client.id()) || !this.client.settings().rebalance().enabled()) {
+			return Integer.MAX_VALUE;
+		}
+		long now = System.nanoTime();
+		long window = 2 * this.client.settings().sweepInterval().toNanos();
+		this.takeovers.values().removeIf((first) -> now - first > 10 * window);
+		long first = this.takeovers.computeIfAbsent(consumer, (key) -> now);
+		return (now - first < window) ? this.client.shareRoom(consumer) : Integer.MAX_VALUE;
 	}
 
 	/**

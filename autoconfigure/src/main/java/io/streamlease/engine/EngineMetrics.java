@@ -58,6 +58,10 @@ public interface EngineMetrics {
 	default void handedOff(int count) {
 	}
 
+	/** This consumer handed streams off to peers below their fair share (a rebalance); counted in handedOff too. */
+	default void rebalanced(int count) {
+	}
+
 	/** A sweep found lapsed leases or orphaned LBS entries. */
 	default void sweepOrphansFound(int count) {
 	}

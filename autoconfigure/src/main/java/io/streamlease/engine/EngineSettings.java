@@ -56,6 +56,8 @@ public final class EngineSettings {
 
 	private final boolean failFast;
 
+	private final RebalanceSettings rebalance;
+
 	private EngineSettings(Builder builder) {
 		this.serviceName = builder.serviceName;
 		this.consumerId = builder.consumerId;
@@ -81,6 +83,7 @@ public final class EngineSettings {
 		this.startupTimeout = (builder.startupTimeout != null) ? builder.startupTimeout
 				: defaultStartupTimeout(builder.hbInterval);
 		this.failFast = builder.failFast;
+		this.rebalance = builder.rebalance;
 	}
 
 	/** The default renewal timeout for a lease TTL: an eighth of it, at most 3 s (see {@link #renewalTimeout()}). */
@@ -227,6 +230,21 @@ public final class EngineSettings {
 		return this.failFast;
 	}
 
+	/** Fair-share rebalancing. Default on ({@link RebalanceSettings#DEFAULT}). */
+	public RebalanceSettings rebalance() {
+		return this.rebalance;
+	}
+
+	/** The least time between two rounds of rebalancing that moved streams: hb-interval / 2 unless set. */
+	public Duration rebalanceInterval() {
+		return this.rebalance.interval(this.hbInterval);
+	}
+
+	/** How long a consumer must have been live before peers count it for fair share: hb-interval unless set. */
+	public Duration rebalanceSettleTime() {
+		return this.rebalance.settleTime(this.hbInterval);
+	}
+
 	/** The Redis keys of this service. */
 	public StreamLeaseKeys keys() {
 		return new StreamLeaseKeys(this.serviceName);
@@ -280,6 +298,8 @@ public final class EngineSettings {
 		private Duration startupTimeout;
 
 		private boolean failFast;
+
+		private RebalanceSettings rebalance = RebalanceSettings.DEFAULT;
 
 		private Builder(String serviceName, String consumerId) {
 			this.serviceName = serviceName;
@@ -390,6 +410,11 @@ public final class EngineSettings {
 			return this;
 		}
 
+		public Builder rebalance(RebalanceSettings rebalance) {
+			this.rebalance = rebalance;
+			return this;
+		}
+
 		/**
 		 * Validates every value and builds the settings.
 		 * @throws InvalidSettingException naming the first setting whose value breaks its rule
@@ -459,6 +484,8 @@ public final class EngineSettings {
 			if (this.startupTimeout != null) {
 				positive("startup.timeout", this.startupTimeout);
 			}
+			Objects.requireNonNull(this.rebalance, "rebalance");
+			this.rebalance.validate();
 			return new EngineSettings(this);
 		}
 

@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicReference;
 import io.streamlease.Checkpoint;
 import io.streamlease.LeaseLostException;
 import io.streamlease.LeasedStream;
+import io.streamlease.ReleaseReason;
 
 /**
  * A stream held by this consumer: its ownership record, valid while this consumer's {@link Session} is; the
@@ -45,7 +46,10 @@ final class Lease implements LeasedStream {
 
 	private final AtomicReference<State> state = new AtomicReference<>(State.HELD);
 
-	private final CompletableFuture<Void> released = new CompletableFuture<>();
+	private final CompletableFuture<ReleaseReason> released = new CompletableFuture<>();
+
+	/** The consumer this stream is to be handed off to (a rebalance asked it to yield), or null. */
+	private volatile String yieldTarget;
 
 	private volatile Checkpoint checkpoint;
 
@@ -149,7 +153,7 @@ final class Lease implements LeasedStream {
 	}
 
 	@Override
-	public CompletionStage<Void> released() {
+	public CompletionStage<ReleaseReason> released() {
 		return this.released;
 	}
 
@@ -170,9 +174,38 @@ final class Lease implements LeasedStream {
 			return false;
 		}
 		if (next != State.DONE) {
-			this.released.complete(null);
+			this.released.complete((next == State.DISOWNED) ? ReleaseReason.DISOWNED
+					: (this.yieldTarget != null) ? ReleaseReason.REBALANCE : ReleaseReason.HANDED_OFF);
 		}
 		return true;
+	}
+
+	/**
+	 * Asks the handler to yield this held stream (fair share): {@link #released()} completes with
+	 * {@link ReleaseReason#REBALANCE} while the lease stays held, so that fenced writes still succeed.
+	 * @return false if the stream is not held, is being finished, or was asked already
+	 */
+	boolean requestYield(String target) {
+		if (this.state.get() != State.HELD || this.finishing || this.yieldTarget != null) {
+			return false;
+		}
+		this.yieldTarget = target;
+		return true;
+	}
+
+	/** Tells the handler that a rebalance asked it to yield: {@link #released()} completes with REBALANCE. */
+	void announceYield() {
+		this.released.complete(ReleaseReason.REBALANCE);
+	}
+
+	/** Whether a rebalance asked the handler to yield this stream. */
+	boolean yielding() {
+		return this.yieldTarget != null;
+	}
+
+	/** The consumer a rebalance hands this stream to, or null. */
+	String yieldTarget() {
+		return this.yieldTarget;
 	}
 
 	void ensureOwned(String action) {

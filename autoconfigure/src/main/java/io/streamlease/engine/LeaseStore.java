@@ -120,19 +120,50 @@ final class LeaseStore {
 
 	}
 
-	/** The outcome of a renewal: its status and the live consumers with the milliseconds left on their sessions. */
-	record Renewal(RenewalStatus status, Map<String, Long> live) {
+	/**
+	 * The outcome of a renewal: its status, the live consumers with the milliseconds left on their sessions, the
+	 * loads the live consumers published, and the service's streams (owned or released).
+	 */
+	record Renewal(RenewalStatus status, Map<String, Long> live, Map<String, ConsumerLoad> loads, long total) {
+
+		Renewal(RenewalStatus status, Map<String, Long> live) {
+			this(status, live, Map.of(), 0);
+		}
+
 	}
 
-	/** Renews this consumer's session: one call, whatever the number of streams it holds. */
+	/**
+	 * What a live consumer published at its last renewal.
+	 * @param capacity its max-concurrent-streams
+	 * @param held the streams it held then
+	 * @param liveForMillis how long its session has been renewed (since its first renewal)
+	 */
+	record ConsumerLoad(long capacity, long held, long liveForMillis) {
+	}
+
+	/** Renews this consumer's session and publishes its load: one call, whatever the number of streams it holds. */
 	CompletableFuture<Renewal> renew(String sessionId) {
+		return renew(sessionId, 0, 0);
+	}
+
+	/** Renews this consumer's session and publishes its load: one call, whatever the number of streams it holds. */
+	CompletableFuture<Renewal> renew(String sessionId, long capacity, int held) {
 		List<Object> keyList = List.of(this.keys.consumers(), this.keys.sessions(), this.keys.session(this.consumer),
-				this.keys.consumerInstances());
-		List<Object> args = List.of(this.consumer, sessionId, Long.toString(this.ttlMillis), this.nonce);
+				this.keys.consumerInstances(), this.keys.loads(), this.keys.owners(), this.keys.released());
+		List<Object> args = List.of(this.consumer, sessionId, Long.toString(this.ttlMillis), this.nonce,
+				Long.toString(capacity), Integer.toString(held));
 		return LeaseScript.RENEW.<List<Object>>run(this.redisson, keyList, args, this.renewalTimeout).thenApply((reply) -> {
 			RenewalStatus status = RenewalStatus.valueOf(str(reply.get(0)));
-			Map<String, Long> live = (status == RenewalStatus.OK) ? longs((List<?>) reply.get(1)) : Map.of();
-			return new Renewal(status, live);
+			if (status != RenewalStatus.OK) {
+				return new Renewal(status, Map.of());
+			}
+			List<?> flat = (List<?>) reply.get(2);
+			Map<String, ConsumerLoad> loads = new LinkedHashMap<>();
+			for (int i = 0; i + 3 < flat.size(); i += 4) {
+				loads.put(str(flat.get(i)), new ConsumerLoad(Long.parseLong(str(flat.get(i + 1))),
+						Long.parseLong(str(flat.get(i + 2))), Long.parseLong(str(flat.get(i + 3)))));
+			}
+			return new Renewal(status, longs((List<?>) reply.get(1)), loads, ((Number) reply.get(3)).longValue());
 		});
 	}
 
@@ -351,11 +382,20 @@ final class LeaseStore {
 
 	/** Releases the given streams (records aligned with the streams) and tells peers; returns how many. */
 	int handoffStreams(String sessionId, List<String> streams, List<OwnershipRecord> records) {
-		List<Object> args = new ArrayList<>(4 + 2 * streams.size());
+		return handoffStreams(sessionId, streams, records, null);
+	}
+
+	/**
+	 * Releases the given streams (records aligned with the streams) and tells peers, naming the consumer meant to
+	 * claim them (a rebalance) or none ({@code target} null); returns how many.
+	 */
+	int handoffStreams(String sessionId, List<String> streams, List<OwnershipRecord> records, String target) {
+		List<Object> args = new ArrayList<>(5 + 2 * streams.size());
 		args.add("streams");
 		args.add(this.keys.handoffChannel());
 		args.add(this.consumer);
 		args.add(sessionId);
+		args.add((target != null) ? target : "");
 		for (int i = 0; i < streams.size(); i++) {
 			args.add(streams.get(i));
 			args.add(records.get(i).value());
@@ -366,7 +406,7 @@ final class LeaseStore {
 
 	private List<Object> handoffKeys() {
 		return List.of(this.keys.owners(), this.keys.consumers(), this.keys.sessions(), this.keys.sessionConsumers(),
-				this.keys.released(), this.keys.session(this.consumer), this.keys.consumerInstances());
+				this.keys.released(), this.keys.session(this.consumer), this.keys.consumerInstances(), this.keys.loads());
 	}
 
 	// ---- sweep
@@ -378,7 +418,7 @@ final class LeaseStore {
 	Sweep sweep(Duration forgetAfter, int releasedLimit) {
 		List<Object> reply = LeaseScript.SWEEP.call(this.redisson,
 				List.of(this.keys.lbs(), this.keys.consumers(), this.keys.sessions(), this.keys.sessionConsumers(),
-						this.keys.released(), this.keys.consumerInstances()),
+						this.keys.released(), this.keys.consumerInstances(), this.keys.loads()),
 				List.of(this.keys.group(), Long.toString(forgetAfter.toMillis()), Integer.toString(releasedLimit)));
 		return new Sweep(longs((List<?>) reply.get(0)), longs((List<?>) reply.get(1)), pairs((List<?>) reply.get(2)));
 	}

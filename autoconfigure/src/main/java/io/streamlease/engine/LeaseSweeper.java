@@ -153,7 +153,11 @@ final class LeaseSweeper {
 		}
 		List<ClaimCandidate> candidates = new ArrayList<>();
 		Long mine = sweep.pendingByConsumer().get(this.client.id());
-		this.strays = (mine != null && mine > this.client.ownedCount()) ? this.strays + 1 : 0;
+		// streams this consumer released (a rebalance, a single handoff) stay pending for it until a peer claims them:
+		// they are not strays (taking them back would undo the handoff); the sweep offers them as released streams
+		long expected = (long) this.client.ownedCount() + sweep.released().size();
+		boolean rebalancing = this.client.rebalancedWithin(this.settings.hbInterval().multipliedBy(2));
+		this.strays = (mine != null && mine > expected && !rebalancing) ? this.strays + 1 : 0;
 		if (this.strays >= 2) {
 			this.strays = 0;
 			candidates.add(ClaimCandidate.ofConsumer(this.client.id(), "sweep"));

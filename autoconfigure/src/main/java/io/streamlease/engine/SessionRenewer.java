@@ -27,6 +27,16 @@ final class SessionRenewer {
 		/** The session was renewed: its live consumers (ms left on each session). */
 		void renewed(java.util.Map<String, Long> live);
 
+		/** The session was renewed: the whole reply (live consumers, their loads, the service's total). */
+		default void renewed(LeaseStore.Renewal renewal) {
+			renewed(renewal.live());
+		}
+
+		/** The capacity this consumer publishes with each renewal (max-concurrent-streams). */
+		default long capacity() {
+			return 0;
+		}
+
 		/** The session is gone (lapsed, abandoned): disown every held stream with the reason. */
 		void sessionLost(String reason);
 
@@ -106,7 +116,7 @@ final class SessionRenewer {
 		long sent = System.nanoTime();
 		int held = this.host.heldCount();
 		try {
-			this.store.renew(sessionId).whenCompleteAsync((renewal, failure) -> {
+			this.store.renew(sessionId, this.host.capacity(), held).whenCompleteAsync((renewal, failure) -> {
 				this.inFlight.set(false);
 				Duration took = Duration.ofNanos(System.nanoTime() - sent);
 				boolean success = failure == null && renewal.status() == LeaseStore.RenewalStatus.OK;
@@ -122,7 +132,7 @@ final class SessionRenewer {
 							this.session.renewed(sent);
 							this.lastSuccessNanos = sent;
 						}
-						this.host.renewed(renewal.live());
+						this.host.renewed(renewal);
 					}
 					case LAPSED -> this.host.sessionLost("the renewal found the session lapsed on the server (it could "
 							+ "not be renewed in time): its streams may have been claimed by peers");

@@ -137,6 +137,8 @@ public final class StreamLeaseEngine implements AutoCloseable {
 
 	private volatile ClaimWorker claimWorker;
 
+	private volatile Rebalancer rebalancer;
+
 	private RTopic handoffTopic;
 
 	private int handoffListenerId;
@@ -340,6 +342,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	}
 
 	private void startComponents() {
+		this.rebalancer = new Rebalancer(new RebalancerHost(), this.settings, this.store, this.session, this.scheduler);
 		this.renewer = new SessionRenewer(new RenewerHost(), this.settings, this.store, this.session, this.scheduler);
 		this.sweeper = new LeaseSweeper(this, this.scheduler, this.brokerInput);
 		this.renewer.start();
@@ -443,7 +446,53 @@ public final class StreamLeaseEngine implements AutoCloseable {
 			return;
 		}
 		this.held.remove(lease);
+		Rebalancer current = this.rebalancer;
+		if (lease.yielding() && current != null) {
+			// asked to yield for fair share: released in a batch, naming the peer meant to claim it
+			current.handedOff(lease);
+			return;
+		}
 		releaseOnServer(lease, 0);
+	}
+
+	/**
+	 * This consumer's fair share of the service's streams after the last renewal: the streams owned or released
+	 * times this consumer's capacity over the sum of the capacities of the live consumers counted (those live for
+	 * the settle time). NaN before the first renewal.
+	 */
+	public FairShare fairShare() {
+		Rebalancer current = this.rebalancer;
+		return (current != null) ? current.fairShare()
+				: new FairShare(this.settings.rebalance().enabled(), Double.NaN, 0, 0, 0);
+	}
+
+	/** Whether this consumer holds fewer streams than its fair share (always true with rebalancing off). */
+	boolean belowShare() {
+		Rebalancer current = this.rebalancer;
+		return current == null || current.belowShare();
+	}
+
+	/** Whether this consumer released streams for a rebalance within {@code window}. */
+	boolean rebalancedWithin(Duration window) {
+		Rebalancer current = this.rebalancer;
+		return current != null && current.handedOffWithin(window);
+	}
+
+	/** Whether a counted peer held fewer streams than its share at the last renewal (always false when off). */
+	boolean peersBelowShare() {
+		Rebalancer current = this.rebalancer;
+		return current != null && current.peersBelowShare();
+	}
+
+	/** How many more streams handed to this consumer by a rebalance it claims now (what it lacks to its share). */
+	int shareRoom() {
+		return shareRoom(null);
+	}
+
+	/** What this consumer lacks to its share once {@code departed} (null for none) no longer counts. */
+	int shareRoom(String departed) {
+		Rebalancer current = this.rebalancer;
+		return (current != null) ? current.shareRoom(departed) : Integer.MAX_VALUE;
 	}
 
 	private void releaseOnServer(Lease lease, int attempt) {
@@ -975,11 +1024,16 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 * @return how many streams were taken
 	 */
 	int takeOver(String consumer, Duration minIdle, boolean takeBackOwn) throws InterruptedException {
+		return takeOver(consumer, minIdle, takeBackOwn, Integer.MAX_VALUE);
+	}
+
+	/** {@link #takeOver(String, Duration, boolean)} taking at most {@code limit} streams (fair share). */
+	int takeOver(String consumer, Duration minIdle, boolean takeBackOwn, int limit) throws InterruptedException {
 		int taken = 0;
 		String after = "-";
 		while (isTaking()) {
 			String sessionId = this.session.id();
-			int room = room();
+			int room = Math.min(room(), limit - taken);
 			if (sessionId == null || !this.session.isSafe() || room <= 0) {
 				break;
 			}
@@ -1195,8 +1249,10 @@ public final class StreamLeaseEngine implements AutoCloseable {
 			if (root.has("session")) {
 				batch.add(ClaimCandidate.ofConsumer(departing, "handoff"));
 			}
+			String target = root.path("target").asString(null);
 			for (JsonNode stream : root.path("streams")) {
-				batch.add(new ClaimCandidate(stream.path(0).asString(), stream.path(1).asString(""), "handoff", departing));
+				batch.add(new ClaimCandidate(stream.path(0).asString(), stream.path(1).asString(""),
+						(target != null) ? "rebalance" : "handoff", departing, target));
 			}
 			if (batch.isEmpty()) {
 				return;
@@ -1213,8 +1269,63 @@ public final class StreamLeaseEngine implements AutoCloseable {
 		}
 	}
 
+	/** What the rebalancer needs of the engine. */
+	private final class RebalancerHost implements Rebalancer.Host {
+
+		@Override
+		public boolean isReading() {
+			// a paused consumer keeps what it holds: it runs no rounds (and publishes no capacity, see RenewerHost)
+			return StreamLeaseEngine.this.isReading() && !isPaused();
+		}
+
+		@Override
+		public Iterable<Lease> leases() {
+			return StreamLeaseEngine.this.held.all();
+		}
+
+		@Override
+		public int heldCount() {
+			return StreamLeaseEngine.this.held.size();
+		}
+
+		@Override
+		public void handOff(Lease lease) {
+			StreamLeaseEngine.this.handOff(lease);
+		}
+
+		@Override
+		public void movedOff(int count) {
+			if (count > 0) {
+				StreamLeaseEngine.this.handedOff.add(count);
+				StreamLeaseEngine.this.metrics.handedOff(count);
+				StreamLeaseEngine.this.metrics.rebalanced(count);
+			}
+		}
+
+		@Override
+		public boolean redisFailed(String what, Throwable failure) {
+			return StreamLeaseEngine.this.redisFailed(what, failure);
+		}
+
+	}
+
 	/** What the session renewer needs of the engine. */
 	private final class RenewerHost implements SessionRenewer.Host {
+
+		@Override
+		public void renewed(LeaseStore.Renewal renewal) {
+			renewed(renewal.live());
+			Rebalancer current = StreamLeaseEngine.this.rebalancer;
+			if (current != null) {
+				current.renewed(renewal);
+			}
+		}
+
+		@Override
+		public long capacity() {
+			// paused: peers count no share for it, so that no rebalance hands it streams it would not take
+			return isPaused() ? 0 : StreamLeaseEngine.this.settings.maxConcurrentStreams();
+		}
 
 		@Override
 		public boolean isRunning() {

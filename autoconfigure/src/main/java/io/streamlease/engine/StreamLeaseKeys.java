@@ -71,6 +71,14 @@ public final class StreamLeaseKeys {
 		return this.prefix + "released";
 	}
 
+	/**
+	 * The load of each consumer (hash: consumer id to {@code <session id>:<capacity>:<held>:<since>}), written by its
+	 * renewal, read by every renewal for fair share.
+	 */
+	public String loads() {
+		return this.prefix + "loads";
+	}
+
 	/** The fencing counter (string: the last token issued on an acquisition of the service's streams). */
 	public String fencing() {
 		return this.prefix + "fencing";

@@ -184,6 +184,18 @@ final class EntryReader {
 		wake(stream);
 	}
 
+	/**
+	 * A rebalance asked to yield the run's stream: it stops between entries, checkpoints and is handed off (entries
+	 * read but not handled are left to the next owner, which reads them again from the checkpoint).
+	 */
+	void yieldStream(HandlerRun run) {
+		EntryRun stream = this.streams.get(run.lease.name());
+		if (stream != null && stream.run == run) {
+			stream.yielding = true;
+			wake(stream);
+		}
+	}
+
 	/** Stops reading new entries; batches in progress go on. */
 	void stopPolling() {
 		this.polling = false;
@@ -354,6 +366,10 @@ final class EntryReader {
 			if (!valid(stream) || stream.busy || stream.inDue) {
 				continue;
 			}
+			if (stream.yielding) {
+				startYield(stream);
+				continue;
+			}
 			if (stream.wanted || stream.again) {
 				markDue(stream, true);
 			}
@@ -404,6 +420,10 @@ final class EntryReader {
 				EntryRun stream = !this.urgent.isEmpty() ? this.urgent.poll() : this.background.poll();
 				stream.inDue = false;
 				if (!valid(stream) || stream.busy) {
+					continue;
+				}
+				if (stream.yielding) {
+					startYield(stream);
 					continue;
 				}
 				stream.busy = true;
@@ -495,6 +515,11 @@ final class EntryReader {
 	}
 
 	private void handleRead(EntryRun stream, Map<StreamMessageId, Map<String, String>> entries) {
+		if (stream.yielding && valid(stream) && this.polling) {
+			release(stream);
+			startYield(stream);
+			return;
+		}
 		if (!valid(stream) || !this.polling) {
 			// cancelled, finished or stopping: what was read is left to the stream's next owner
 			release(stream);
@@ -599,11 +624,37 @@ final class EntryReader {
 		}
 	}
 
+	/** Hands a stream asked to yield off once nothing runs for it (reader thread). */
+	private void startYield(EntryRun stream) {
+		if (stream.busy || stream.finished) {
+			return;
+		}
+		stream.finished = true;
+		stream.busy = true;
+		this.busyStreams.incrementAndGet();
+		submit(stream, () -> {
+			HandlerRun run = stream.run;
+			if (run.cancelled) {
+				return;
+			}
+			if (stream.dirty()) {
+				checkpoint(stream);
+			}
+			if (stream.dirty()) {
+				// the checkpoint failed (Redis): the stream stays held; the grace period hands it off
+				logger.warn("Could not checkpoint stream '{}' before yielding it to a peer; it is handed off after the "
+						+ "rebalance grace period", run.lease.name());
+				return;
+			}
+			this.runs.yielded(run);
+		});
+	}
+
 	private void process(EntryRun stream, List<StreamEntry> batch) {
 		HandlerRun run = stream.run;
 		MapStreamState state = stream.state();
 		for (StreamEntry entry : batch) {
-			if (run.cancelled) {
+			if (run.cancelled || stream.yielding) {
 				return;
 			}
 			long started = System.nanoTime();
@@ -800,6 +851,9 @@ final class EntryReader {
 		volatile boolean again;
 
 		volatile boolean finished;
+
+		/** A rebalance asked to yield the stream. */
+		volatile boolean yielding;
 
 		volatile boolean completedBefore;
 

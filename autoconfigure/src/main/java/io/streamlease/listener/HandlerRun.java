@@ -13,6 +13,9 @@ final class HandlerRun {
 
 	volatile boolean cancelled;
 
+	/** A rebalance asked the run to yield its stream. */
+	volatile boolean yielding;
+
 	volatile Future<?> future;
 
 	/** Failures in a row whose attempt Redis could not count (it was unreachable). */

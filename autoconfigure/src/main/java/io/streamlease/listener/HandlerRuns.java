@@ -76,6 +76,15 @@ final class HandlerRuns {
 	}
 
 	/**
+	 * A run let go of a stream that a rebalance asked it to yield: it is no longer tracked, and the stream is handed
+	 * off, not finished (the peer resumes it from its checkpoint).
+	 */
+	void yielded(HandlerRun run) {
+		ended(run);
+		this.operations.handOff(run.lease);
+	}
+
+	/**
 	 * A handler failed: counts the attempt and asks the error handler for a retry delay; without one, recovers the
 	 * stream (dead letter by default). A failure of a cancelled run is only recorded.
 	 * @return the delay before the retry, or null when the run is over

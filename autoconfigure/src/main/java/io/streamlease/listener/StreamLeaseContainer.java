@@ -17,6 +17,7 @@ import io.micrometer.observation.ObservationRegistry;
 import io.streamlease.HandlerFailedException;
 import io.streamlease.LeaseLostException;
 import io.streamlease.LeasedStream;
+import io.streamlease.ReleaseReason;
 import io.streamlease.StreamLeaseEvent;
 import io.streamlease.engine.StreamEvent;
 import io.streamlease.engine.StreamEvents;
@@ -388,6 +389,43 @@ public class StreamLeaseContainer {
 		else {
 			submitStreamRun(run);
 		}
+		lease.released().thenAccept((reason) -> {
+			if (reason == ReleaseReason.REBALANCE) {
+				yieldRequested(run);
+			}
+		});
+	}
+
+	/**
+	 * A rebalance asked this consumer to yield the stream: an entry-level run stops between entries, checkpoints and
+	 * hands the stream off; a stream-level handler sees {@code released()} complete and should checkpoint and return
+	 * (its stream is then handed off, not finished). Whatever still runs after the rebalance grace period is
+	 * interrupted and its stream handed off.
+	 */
+	private void yieldRequested(HandlerRun run) {
+		run.yielding = true;
+		if (this.entryReader != null) {
+			this.entryReader.yieldStream(run);
+		}
+		long grace = this.engine.settings().rebalance().gracePeriod().toMillis();
+		try {
+			this.retries.schedule(() -> {
+				if (this.runs.get(run.lease.name()) == run) {
+					logger.debug("The handler of stream '{}' did not yield within the rebalance grace period ({} ms): "
+							+ "interrupting it and handing the stream off", run.lease.name(), grace);
+					run.cancel();
+					yielded(run);
+				}
+			}, grace, TimeUnit.MILLISECONDS);
+		}
+		catch (RuntimeException ex) {
+			// stopping: the stream is handed off with the rest
+		}
+	}
+
+	/** A run let go of a stream a rebalance asked it to yield: the stream is handed off, not finished. */
+	private void yielded(HandlerRun run) {
+		this.runs.yielded(run);
 	}
 
 	private void disowned(String stream, LeasedStream lease) {
@@ -403,6 +441,10 @@ public class StreamLeaseContainer {
 
 	private void submitStreamRun(HandlerRun run) {
 		if (run.cancelled || !this.running && this.handlers.isShutdown()) {
+			return;
+		}
+		if (run.yielding) {
+			yielded(run);
 			return;
 		}
 		run.future = this.handlers.submit(() -> runStream(run));
@@ -450,6 +492,12 @@ public class StreamLeaseContainer {
 	private void finished(HandlerRun run, long started) {
 		if (run.cancelled) {
 			this.runs.record(run, "cancelled", started);
+			return;
+		}
+		if (run.yielding) {
+			// returned after a rebalance asked it to yield: handed off, resumed by the peer from its checkpoint
+			this.runs.record(run, "cancelled", started);
+			yielded(run);
 			return;
 		}
 		try {

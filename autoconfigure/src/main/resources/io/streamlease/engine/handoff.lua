@@ -12,15 +12,17 @@
 -- KEYS[5]  released (hash)                {<service>-input}:released          stream -> LBS id
 -- KEYS[6]  session key (string, PX)       {<service>-input}:session:<consumer>
 -- KEYS[7]  consumer instances (hash)      {<service>-input}:consumer-instances
+-- KEYS[8]  loads (hash)                   {<service>-input}:loads
 -- ARGV[1]  "session" or "streams"
 -- ARGV[2]  handoff channel                {<service>-input}:handoff
 -- ARGV[3]  consumer id
 -- ARGV[4]  session id
--- ARGV[5], ARGV[6] ... (streams mode)     stream name, expected ownership record "<token>:<sid>:<LBS id>"
+-- ARGV[5]  (streams mode) the consumer meant to claim them (a rebalance), or "" for any peer
+-- ARGV[6], ARGV[7] ... (streams mode)     stream name, expected ownership record "<token>:<sid>:<LBS id>"
 --
 -- Returns how many streams were handed off (session mode: 1 if the session was ended, 0 if it was not live).
-local owners, consumers, sessions, sessionConsumers, released, sessionKey, instances = KEYS[1], KEYS[2], KEYS[3],
-    KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local owners, consumers, sessions, sessionConsumers, released, sessionKey, instances, loads = KEYS[1], KEYS[2],
+    KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8]
 local mode, channel, consumer, sid = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
 if redis.call('HGET', sessions, consumer) ~= sid then
   return 0
@@ -31,11 +33,13 @@ if mode == 'session' then
   redis.call('HDEL', sessionConsumers, sid)
   redis.call('ZREM', consumers, consumer)
   redis.call('DEL', sessionKey)
+  redis.call('HDEL', loads, consumer)
   redis.call('PUBLISH', channel, cjson.encode({consumer = consumer, session = sid}))
   return 1
 end
+local target = ARGV[5]
 local streams = {}
-for i = 5, #ARGV, 2 do
+for i = 6, #ARGV, 2 do
   local stream, expected = ARGV[i], ARGV[i + 1]
   if redis.call('HGET', owners, stream) == expected then
     local b = string.find(expected, ':', string.find(expected, ':', 1, true) + 1, true)
@@ -46,6 +50,8 @@ for i = 5, #ARGV, 2 do
   end
 end
 if #streams > 0 then
-  redis.call('PUBLISH', channel, cjson.encode({consumer = consumer, streams = streams}))
+  local message = {consumer = consumer, streams = streams}
+  if target ~= '' then message.target = target end
+  redis.call('PUBLISH', channel, cjson.encode(message))
 end
 return #streams

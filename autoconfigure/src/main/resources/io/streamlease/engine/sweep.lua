@@ -10,14 +10,15 @@
 -- KEYS[4]  session consumers (hash)       {<service>-input}:session-consumers
 -- KEYS[5]  released (hash)                {<service>-input}:released
 -- KEYS[6]  consumer instances (hash)      {<service>-input}:consumer-instances
+-- KEYS[7]  loads (hash)                   {<service>-input}:loads
 -- ARGV[1]  group
 -- ARGV[2]  age in ms after which a lapsed session is forgotten
 -- ARGV[3]  how many released streams to return at most
 --
 -- Returns {live, pending, released}: live = {consumer, ms left, ...}; pending = {consumer, pending count, ...};
 -- released = {stream, LBS id, ...}.
-local lbs, consumers, sessions, sessionConsumers, released, instances = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5],
-    KEYS[6]
+local lbs, consumers, sessions, sessionConsumers, released, instances, loads = KEYS[1], KEYS[2], KEYS[3], KEYS[4],
+    KEYS[5], KEYS[6], KEYS[7]
 local group, forget, limit = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local time = redis.call('TIME')
 local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
@@ -28,6 +29,7 @@ for _, consumer in ipairs(gone) do
   if sid then redis.call('HDEL', sessionConsumers, sid) end
   redis.call('HDEL', sessions, consumer)
   redis.call('HDEL', instances, consumer)
+  redis.call('HDEL', loads, consumer)
   redis.call('ZREM', consumers, consumer)
 end
 local live = {}

@@ -36,7 +36,8 @@ class MicrometerEngineMetricsTests {
 				StreamLeaseMeters.RENEWAL_LOST, StreamLeaseMeters.HANDLER_DURATION, StreamLeaseMeters.PROCESSING_DURATION,
 				StreamLeaseMeters.DEAD_LETTERS, StreamLeaseMeters.KEYSPACE_DROPPED, StreamLeaseMeters.SWEEP_ORPHANS,
 				StreamLeaseMeters.DUPLICATES, StreamLeaseMeters.RENEWAL_AGE, StreamLeaseMeters.ENTRY_READS_ACTIVE,
-				StreamLeaseMeters.ENTRY_CHECKPOINTS_ACTIVE, StreamLeaseMeters.HELD_OLDEST_AGE, StreamLeaseMeters.TERMINATED);
+				StreamLeaseMeters.ENTRY_CHECKPOINTS_ACTIVE, StreamLeaseMeters.HELD_OLDEST_AGE, StreamLeaseMeters.TERMINATED,
+				StreamLeaseMeters.SHARE, StreamLeaseMeters.REBALANCE_MOVED);
 		assertThat(this.registry.find(StreamLeaseMeters.EVENTS).counters()).hasSize(6);
 		assertThat(this.registry.find(StreamLeaseMeters.CLAIMS).counters()).hasSize(ClaimResult.Status.values().length);
 		assertThat(this.registry.find(StreamLeaseMeters.DEAD_LETTERS).counters()).hasSize(DeadLetterReason.values().length);
@@ -49,6 +50,8 @@ class MicrometerEngineMetricsTests {
 		assertThat(this.registry.get(StreamLeaseMeters.LBS_PENDING).tag("service", "orders").gauge().value()).isNaN();
 		assertThat(this.registry.get(StreamLeaseMeters.RENEWAL_AGE).tag("service", "orders").gauge().value()).isNaN();
 		assertThat(this.registry.get(StreamLeaseMeters.TERMINATED).tag("service", "orders").gauge().value()).isZero();
+
+		assertThat(this.registry.get(StreamLeaseMeters.SHARE).tag("service", "orders").gauge().value()).isNaN();
 		assertThat(this.registry.get(StreamLeaseMeters.ENTRY_READS_ACTIVE).tag("service", "orders").gauge().value())
 			.isZero();
 		assertThat(this.registry.get(StreamLeaseMeters.ENTRY_CHECKPOINTS_ACTIVE).tag("service", "orders").gauge().value())

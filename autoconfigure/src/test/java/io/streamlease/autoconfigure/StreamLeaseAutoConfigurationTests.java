@@ -17,6 +17,7 @@ import io.streamlease.annotation.StreamHandlerAnnotationBeanPostProcessor;
 import io.streamlease.core.StreamLeaseTemplate;
 import io.streamlease.engine.EngineSettings;
 import io.streamlease.engine.KeyspaceNotifications;
+import io.streamlease.engine.RebalanceSettings;
 import io.streamlease.listener.ContainerSettings;
 import io.streamlease.listener.DefaultStreamErrorHandler;
 import io.streamlease.listener.StreamHandlerErrorHandler;
@@ -231,6 +232,13 @@ class StreamLeaseAutoConfigurationTests {
 		values.put("startup.fail-fast", "true");
 		values.put("startup.timeout", "25s");
 		values.put("observation.enabled", "false");
+		values.put("rebalance.enabled", "false");
+		values.put("rebalance.interval", "3s");
+		values.put("rebalance.tolerance", "0.2");
+		values.put("rebalance.max-fraction-per-round", "0.5");
+		values.put("rebalance.max-moves-per-round", "23");
+		values.put("rebalance.grace-period", "6s");
+		values.put("rebalance.settle-time", "20s");
 		return values;
 	}
 
@@ -314,6 +322,10 @@ class StreamLeaseAutoConfigurationTests {
 			assertThat(engine.startupTimeout()).isEqualTo(Duration.ofSeconds(25));
 			assertThat(engine.failFast()).isTrue();
 			assertThat(engine.retry().maxDelay()).isEqualTo(Duration.ofSeconds(5));
+			assertThat(engine.rebalance()).isEqualTo(new RebalanceSettings(false, Duration.ofSeconds(3), 0.2, 0.5, 23,
+					Duration.ofSeconds(6), Duration.ofSeconds(20)));
+			assertThat(engine.rebalanceInterval()).isEqualTo(Duration.ofSeconds(3));
+			assertThat(engine.rebalanceSettleTime()).isEqualTo(Duration.ofSeconds(20));
 			assertThat(mapper.containerSettings()).isEqualTo(new ContainerSettings(5, Duration.ofSeconds(1),
 					Duration.ofSeconds(10), 19, 20, Duration.ofSeconds(2), Duration.ofMillis(100), Duration.ofSeconds(3),
 					Duration.ofSeconds(4), 8, false, false, Duration.ofSeconds(40), 21, 22, Duration.ofSeconds(6)));
@@ -401,6 +413,13 @@ class StreamLeaseAutoConfigurationTests {
 			stream-lease.entry.max-in-flight-reads=0     | stream-lease.entry.max-in-flight-reads
 			stream-lease.entry.max-in-flight-checkpoints=0 | stream-lease.entry.max-in-flight-checkpoints
 			stream-lease.shutdown.grace-period=-1s       | stream-lease.shutdown.grace-period
+			stream-lease.rebalance.interval=0s           | stream-lease.rebalance.interval
+			stream-lease.rebalance.tolerance=-0.1        | stream-lease.rebalance.tolerance
+			stream-lease.rebalance.max-fraction-per-round=0 | stream-lease.rebalance.max-fraction-per-round
+			stream-lease.rebalance.max-fraction-per-round=1.5 | stream-lease.rebalance.max-fraction-per-round
+			stream-lease.rebalance.max-moves-per-round=0 | stream-lease.rebalance.max-moves-per-round
+			stream-lease.rebalance.grace-period=-1s      | stream-lease.rebalance.grace-period
+			stream-lease.rebalance.settle-time=-1s       | stream-lease.rebalance.settle-time
 			stream-lease.service-name=or{ders}           | stream-lease.service-name
 			stream-lease.consumer-id=                    | stream-lease.consumer-id
 			spring.application.name={orders}             | spring.application.name

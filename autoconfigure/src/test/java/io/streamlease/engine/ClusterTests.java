@@ -161,6 +161,47 @@ class ClusterTests extends ClusterTestSupport {
 	}
 
 	@Test
+	void aPodThatJoinsGetsItsFairShareOfTheStreamsOfServicesOnEveryMaster() {
+		List<String> services = servicesOnEveryMaster("fair");
+		// engines without a handler: nothing hands a stream off when asked to yield, so no grace period is given
+		RebalanceSettings atOnce = new RebalanceSettings(true, null, 0.1, 0.25, 1000, Duration.ZERO, null);
+		Pod first = pod("first");
+		for (String service : services) {
+			first.start(service, (settings) -> settings.keyspaceNotifications(KeyspaceNotifications.OFF).rebalance(atOnce));
+		}
+		Map<String, List<String>> submitted = submit(services, 40);
+		await().atMost(10, TimeUnit.SECONDS)
+			.until(() -> services.stream().allMatch((s) -> first.owned(s).size() == submitted.get(s).size()));
+		Pod second = pod("second");
+		for (String service : services) {
+			second.start(service, (settings) -> settings.keyspaceNotifications(KeyspaceNotifications.OFF).rebalance(atOnce));
+		}
+
+		await().atMost(HB.multipliedBy(5).plusSeconds(3)).untilAsserted(() -> {
+			for (String service : services) {
+				int total = submitted.get(service).size();
+				assertThat(first.owned(service).size()).as("first, " + service).isBetween((int) Math.floor(total * 0.45),
+						(int) Math.ceil(total * 0.55));
+				assertThat(first.owned(service).size() + second.owned(service).size()).isEqualTo(total);
+			}
+		});
+		for (String service : services) {
+			StreamLeaseKeys keys = new StreamLeaseKeys(service);
+			assertThat(Set.copyOf(first.owned(service))).doesNotContainAnyElementsOf(second.owned(service));
+			assertThat(second.engine(service).client.ownedStreams()).allMatch(LeasedStream::recovered);
+			assertThat(submitted.get(service)).containsAll(second.owned(service));
+			await().atMost(5, TimeUnit.SECONDS).untilAsserted(() -> {
+				assertThat(on(service, "HLEN", keys.owners())).isEqualTo((long) submitted.get(service).size());
+				assertThat(on(service, "HLEN", keys.released())).isEqualTo(0L);
+			});
+			assertThat(on(service, "HLEN", keys.loads())).isEqualTo(2L);
+			// what the joiner holds came from the first pod's rounds, and little else moved
+			assertThat(first.engine(service).client.fairShare().movedOff())
+				.isBetween((long) second.owned(service).size(), second.owned(service).size() + 2L);
+		}
+	}
+
+	@Test
 	void doneAcknowledgesAndDeletesEveryEntryLeavingTheLbsAndTheLeaseIndexEmpty() {
 		List<String> services = servicesOnEveryMaster("done");
 		Pod a = pod("a");

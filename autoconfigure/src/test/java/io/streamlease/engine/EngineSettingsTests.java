@@ -27,6 +27,14 @@ class EngineSettingsTests {
 		assertThat(settings.keyspaceNotifications()).isEqualTo(KeyspaceNotifications.AUTO);
 		assertThat(settings.autoClaim()).isTrue();
 		assertThat(settings.handoffOnClose()).isTrue();
+		assertThat(settings.rebalance()).isEqualTo(RebalanceSettings.DEFAULT);
+		assertThat(settings.rebalance().enabled()).isTrue();
+		assertThat(settings.rebalance().tolerance()).isEqualTo(0.1);
+		assertThat(settings.rebalance().maxFractionPerRound()).isEqualTo(0.25);
+		assertThat(settings.rebalance().maxMovesPerRound()).isEqualTo(1000);
+		assertThat(settings.rebalance().gracePeriod()).isEqualTo(Duration.ofSeconds(5));
+		assertThat(settings.rebalanceInterval()).isEqualTo(Duration.ofSeconds(5));
+		assertThat(settings.rebalanceSettleTime()).isEqualTo(Duration.ofSeconds(10));
 	}
 
 	@Test
@@ -105,6 +113,37 @@ class EngineSettingsTests {
 				"greater than 0");
 		assertRule((b) -> b.retry(new RetrySettings(1, Duration.ofMillis(5), Duration.ofMillis(2))), "retry.initial-delay",
 				"not be greater than retry.max-delay");
+	}
+
+	@Test
+	void rebalanceRules() {
+		assertRule((b) -> b.rebalance(new RebalanceSettings(true, Duration.ZERO, 0.1, 0.25, 10, Duration.ZERO, null)),
+				"rebalance.interval", "greater than 0");
+		assertRule((b) -> b.rebalance(new RebalanceSettings(true, null, -0.1, 0.25, 10, Duration.ZERO, null)),
+				"rebalance.tolerance", "between 0 and 10");
+		assertRule((b) -> b.rebalance(new RebalanceSettings(true, null, Double.NaN, 0.25, 10, Duration.ZERO, null)),
+				"rebalance.tolerance", "between 0 and 10");
+		assertRule((b) -> b.rebalance(new RebalanceSettings(true, null, 0.1, 0, 10, Duration.ZERO, null)),
+				"rebalance.max-fraction-per-round", "greater than 0 and at most 1");
+		assertRule((b) -> b.rebalance(new RebalanceSettings(true, null, 0.1, 1.01, 10, Duration.ZERO, null)),
+				"rebalance.max-fraction-per-round", "greater than 0 and at most 1");
+		assertRule((b) -> b.rebalance(new RebalanceSettings(true, null, 0.1, 0.25, 0, Duration.ZERO, null)),
+				"rebalance.max-moves-per-round", "greater than 0");
+		assertRule((b) -> b.rebalance(new RebalanceSettings(true, null, 0.1, 0.25, 10, Duration.ofMillis(-1), null)),
+				"rebalance.grace-period", "0 or more");
+		assertRule((b) -> b.rebalance(new RebalanceSettings(true, null, 0.1, 0.25, 10, Duration.ZERO,
+				Duration.ofMillis(-1))), "rebalance.settle-time", "0 or more");
+	}
+
+	@Test
+	void rebalanceMovesAreDividedByWhatEachPeerLacks() {
+		java.util.Map<String, Long> deficits = new java.util.LinkedHashMap<>();
+		deficits.put("b", 300L);
+		deficits.put("c", 100L);
+		deficits.put("d", 1L);
+		assertThat(Rebalancer.divide(100, deficits, 401)).isEqualTo(java.util.Map.of("b", 75, "c", 25));
+		assertThat(Rebalancer.divide(401, deficits, 401)).isEqualTo(java.util.Map.of("b", 300, "c", 100, "d", 1));
+		assertThat(Rebalancer.divide(3, deficits, 401).values().stream().mapToInt(Integer::intValue).sum()).isEqualTo(3);
 	}
 
 	private static void assertRule(Consumer<EngineSettings.Builder> change, String setting, String rule) {

@@ -116,6 +116,10 @@ abstract class EngineTestSupport {
 
 		final Map<String, LeasedStream> added = new ConcurrentHashMap<>();
 
+		/** Called by the recorder for every ADDED lease, before it is recorded. */
+		volatile Consumer<LeasedStream> onAdded = (lease) -> {
+		};
+
 		private Thread recorder;
 
 		Running(StreamLeaseEngine client, RedissonClient redisson) {
@@ -131,6 +135,7 @@ abstract class EngineTestSupport {
 						StreamEvent event = stream.take();
 						this.events.add(event);
 						if (event.type() == StreamEvent.Type.ADDED) {
+							this.onAdded.accept(event.lease());
 							this.added.put(event.stream(), event.lease());
 						}
 						if (event.type() == StreamEvent.Type.TERMINATED) {

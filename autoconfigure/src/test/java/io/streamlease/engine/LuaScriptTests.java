@@ -196,6 +196,64 @@ class LuaScriptTests extends EngineTestSupport {
 	}
 
 	@Test
+	void renewalPublishesThisConsumersLoadAndReturnsTheLoadsOfLiveConsumersAndTheServiceTotal() {
+		LeaseStore c1 = store("c1");
+		String sid1 = c1.register().sessionId();
+		LeaseStore c2 = store("c2");
+		String sid2 = c2.register().sessionId();
+		LeaseStore c3 = store("c3");
+		String sid3 = c3.register().sessionId();
+		String a = submit("a");
+		String b = submit("b");
+		String c = submit("c");
+		read("c1");
+		acquire(c1, sid1, "a", a);
+		long tokenB = acquire(c1, sid1, "b", b).token();
+		acquire(c1, sid1, "c", c);
+		c1.handoffStreams(sid1, List.of("b"), List.of(new OwnershipRecord(tokenB, sid1, b)));
+		long first = serverMillis();
+		assertThat(c2.renew(sid2, 500, 0).join().status()).isEqualTo(LeaseStore.RenewalStatus.OK);
+		c3.renew(sid3, 100, 7).join();
+		lapse("c3");
+
+		LeaseStore.Renewal renewal = c1.renew(sid1, 1000, 2).join();
+
+		assertThat(renewal.status()).isEqualTo(LeaseStore.RenewalStatus.OK);
+		// two owned, one released: the service's streams; the lapsed c3 is not listed
+		assertThat(renewal.total()).isEqualTo(3);
+		assertThat(renewal.loads()).containsOnlyKeys("c1", "c2");
+		assertThat(renewal.loads().get("c1").capacity()).isEqualTo(1000);
+		assertThat(renewal.loads().get("c1").held()).isEqualTo(2);
+		assertThat(renewal.loads().get("c1").liveForMillis()).isZero();
+		assertThat(renewal.loads().get("c2").capacity()).isEqualTo(500);
+		assertThat(renewal.loads().get("c2").held()).isZero();
+		assertThat(renewal.loads().get("c2").liveForMillis()).isBetween(0L, serverMillis() - first + 1);
+		String stored = (String) redis.command("HGET", keys.loads(), "c1");
+		assertThat(stored).startsWith(sid1 + ":1000:2:");
+		assertThat(hash(keys.loads())).containsOnlyKeys("c1", "c2", "c3");
+	}
+
+	@Test
+	void aConsumersLiveTimeCountsFromItsSessionsFirstRenewalAndStartsAgainWithANewSession() {
+		LeaseStore c1 = store("c1");
+		String sid1 = c1.register().sessionId();
+		c1.renew(sid1, 10, 0).join();
+		String since = ((String) redis.command("HGET", keys.loads(), "c1")).split(":")[3];
+		redis.command("HSET", keys.loads(), "c1", sid1 + ":10:0:" + (Long.parseLong(since) - 5000));
+
+		assertThat(c1.renew(sid1, 10, 4).join().loads().get("c1").liveForMillis()).isGreaterThanOrEqualTo(5000);
+
+		// a new session of the id: a load of its earlier session is not listed, and the time starts again
+		String sid2 = c1.register().sessionId();
+		LeaseStore c2 = store("c2");
+		String peer = c2.register().sessionId();
+		assertThat(c2.renew(peer, 10, 0).join().loads()).containsOnlyKeys("c2");
+		LeaseStore.Renewal renewed = c1.renew(sid2, 10, 0).join();
+		assertThat(renewed.loads().get("c1").liveForMillis()).isLessThan(5000);
+		assertThat((String) redis.command("HGET", keys.loads(), "c1")).startsWith(sid2 + ":10:0:");
+	}
+
+	@Test
 	void aSessionWhoseDeadlinePassedIsLapsedAndNotRenewed() {
 		LeaseStore store = store("c1");
 		String sid = store.register().sessionId();
@@ -1032,6 +1090,38 @@ class LuaScriptTests extends EngineTestSupport {
 	}
 
 	@Test
+	void aSessionHandoffRemovesTheConsumersLoad() {
+		LeaseStore c1 = store("c1");
+		String sid1 = c1.register().sessionId();
+		c1.renew(sid1, 10, 0).join();
+		assertThat(redis.command("HEXISTS", keys.loads(), "c1")).isEqualTo(1L);
+
+		c1.handoffSession(sid1);
+
+		assertThat(redis.command("HEXISTS", keys.loads(), "c1")).isEqualTo(0L);
+	}
+
+	@Test
+	void aStreamsHandoffOfARebalanceNamesTheConsumerMeantToClaimThem() throws InterruptedException {
+		BlockingQueue<String> messages = subscribe();
+		LeaseStore c1 = store("c1");
+		String sid1 = c1.register().sessionId();
+		String a = submit("a");
+		read("c1");
+		long tokenA = acquire(c1, sid1, "a", a).token();
+
+		assertThat(c1.handoffStreams(sid1, List.of("a"), List.of(new OwnershipRecord(tokenA, sid1, a)), "c2"))
+			.isEqualTo(1);
+
+		JsonNode message = LbsEntry.JSON.readTree(messages.poll(5, TimeUnit.SECONDS));
+		assertThat(message.path("consumer").asString()).isEqualTo("c1");
+		assertThat(message.path("target").asString()).isEqualTo("c2");
+		assertThat(message.path("streams").path(0).path(0).asString()).isEqualTo("a");
+		assertThat(hash(keys.released())).isEqualTo(Map.of("a", a));
+		assertThat(redis.command("HEXISTS", keys.owners(), "a")).isEqualTo(0L);
+	}
+
+	@Test
 	void aStreamsHandoffReleasesTheMatchingStreamsIntoTheReleasedHash() throws InterruptedException {
 		BlockingQueue<String> messages = subscribe();
 		LeaseStore c1 = store("c1");
@@ -1052,6 +1142,7 @@ class LuaScriptTests extends EngineTestSupport {
 		JsonNode message = LbsEntry.JSON.readTree(messages.poll(5, TimeUnit.SECONDS));
 		assertThat(message.path("consumer").asString()).isEqualTo("c1");
 		assertThat(message.path("streams").size()).isEqualTo(1);
+		assertThat(message.has("target")).isFalse();
 		assertThat(message.path("streams").path(0).path(0).asString()).isEqualTo("a");
 		assertThat(message.path("streams").path(0).path(1).asString()).isEqualTo(a);
 		assertThat(hash(keys.released())).isEqualTo(Map.of("a", a));
@@ -1124,6 +1215,8 @@ class LuaScriptTests extends EngineTestSupport {
 		c1.register();
 		String old = store("old").register().sessionId();
 		String recent = store("recent").register().sessionId();
+		store("old").renew(old, 10, 0).join();
+		store("recent").renew(recent, 10, 0).join();
 		long now = serverMillis();
 		redis.command("ZADD", keys.consumers(), Long.toString(now - 120_000), "old");
 		redis.command("ZADD", keys.consumers(), Long.toString(now - 1_000), "recent");
@@ -1138,6 +1231,8 @@ class LuaScriptTests extends EngineTestSupport {
 		assertThat(redis.command("HGET", keys.sessions(), "old")).isNull();
 		assertThat(redis.command("HGET", keys.sessionConsumers(), old)).isNull();
 		assertThat(redis.command("HGET", keys.consumerInstances(), "old")).isNull();
+		assertThat(redis.command("HEXISTS", keys.loads(), "old")).isEqualTo(0L);
+		assertThat(redis.command("HEXISTS", keys.loads(), "recent")).isEqualTo(1L);
 		assertThat(redis.command("HGET", keys.sessions(), "recent")).isEqualTo(recent);
 		assertThat(redis.command("HGET", keys.sessionConsumers(), recent)).isEqualTo("recent");
 		// group consumers are removed only when idle longer than the forget age, not live and with nothing pending

@@ -60,6 +60,8 @@ final class ChaosRun implements AutoCloseable {
 
 	private final List<String> harnessErrors = new CopyOnWriteArrayList<>();
 
+	private final List<String> extraNotes = new CopyOnWriteArrayList<>();
+
 	private final long startedMillis = System.currentTimeMillis();
 
 	private ChaosRun(String name, ChaosSettings settings) {
@@ -203,6 +205,92 @@ final class ChaosRun implements AutoCloseable {
 		return injected;
 	}
 
+	/**
+	 * Starts a round of open sessions: {@code count} sessions announced with {@code events} events each and no end
+	 * marker, held until {@link #closeOpenSessions(int)}; the feeder does not feed meanwhile.
+	 */
+	void openSessions(String scenario, int count, int events) {
+		this.rounds.add(scenario);
+		this.feeder.pause();
+		this.feeder.round(scenario);
+		this.feeder.openSessions(count, events);
+		logger.info("Round '{}': {} open sessions of {} events announced", scenario, count, events);
+	}
+
+	/**
+	 * Gives every open session {@code more} events and its end marker, {@code perWave} sessions every {@code wave},
+	 * and waits until all are finished.
+	 */
+	void closeOpenSessions(String scenario, int more, int perWave, Duration wave) {
+		this.feeder.closeOpenSessions(more, perWave, wave);
+		awaitFinished(scenario);
+	}
+
+	/** Launches more instances (the next consumer ids) at once; returns without waiting for them. */
+	List<SampleInstance> scaleOut(int more) {
+		List<SampleInstance> started = new ArrayList<>();
+		int next = this.fleet.current().size() + 1;
+		for (int i = 0; i < more; i++) {
+			started.add(this.fleet.launch("chaos-" + (next + i)));
+		}
+		return started;
+	}
+
+	/** Waits until every instance serves. */
+	void awaitServing() {
+		this.fleet.awaitServing();
+	}
+
+	/**
+	 * How many streams the instances asked to move by rebalancing, from their logs (one INFO line per round:
+	 * {@code Rebalance: ... moving <n> to {...}}).
+	 */
+	int rebalanceMoves() {
+		java.util.regex.Pattern moving = java.util.regex.Pattern.compile("Rebalance: .* moving (\\d+) to ");
+		int moves = 0;
+		for (SampleInstance instance : this.fleet.all()) {
+			for (String line : instance.lines()) {
+				java.util.regex.Matcher matcher = moving.matcher(line);
+				if (matcher.find()) {
+					moves += Integer.parseInt(matcher.group(1));
+				}
+			}
+		}
+		return moves;
+	}
+
+	/** Adds a line to the notes of the report. */
+	void note(String note) {
+		this.extraNotes.add(note);
+	}
+
+	/** The live consumers (deadline in the future), from the registry. */
+	Set<String> liveConsumers() {
+		List<?> time = (List<?>) this.control.call("TIME");
+		long now = Long.parseLong(String.valueOf(time.get(0))) * 1000 + Long.parseLong(String.valueOf(time.get(1))) / 1000;
+		Set<String> live = new LinkedHashSet<>();
+		for (Object member : (List<?>) this.control.call("ZRANGEBYSCORE", "{" + ChaosSettings.LBS + "}:consumers",
+				Long.toString(now), "+inf")) {
+			live.add(String.valueOf(member));
+		}
+		return live;
+	}
+
+	/**
+	 * How many streams each consumer owns now, from the ownership records (a record names a session; the session
+	 * names its consumer); records of ended sessions count under "".
+	 */
+	java.util.Map<String, Integer> ownedByConsumer() {
+		java.util.Map<String, String> consumerOfSession = this.control.hash(ChaosSettings.SESSION_CONSUMERS);
+		java.util.Map<String, Integer> owned = new java.util.TreeMap<>();
+		for (String record : this.control.hash(ChaosSettings.OWNERS).values()) {
+			String[] parts = record.split(":", 3);
+			String consumer = (parts.length == 3) ? consumerOfSession.getOrDefault(parts[1], "") : "";
+			owned.merge(consumer, 1, Integer::sum);
+		}
+		return owned;
+	}
+
 	/** Whether the feeder stopped by itself (the run can only be reported, with that violation). */
 	boolean feederFailed() {
 		return this.feeder.failure() != null;
@@ -242,6 +330,7 @@ final class ChaosRun implements AutoCloseable {
 			report.notes.add(this.feeder.announcementRetries() + " announcements were retried after a Redis fault "
 					+ "(a retried one may be a duplicate; the duplicate rule covers it)");
 		}
+		report.notes.addAll(this.extraNotes);
 		report.notes.add("instance logs: " + this.dir.toAbsolutePath());
 		return report;
 	}

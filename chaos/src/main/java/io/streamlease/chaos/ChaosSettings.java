@@ -120,6 +120,13 @@ record ChaosSettings(Path sampleJar, Path workDir, int instances, Duration hbInt
 				this.drainTimeout, this.heap, this.seed, this.topology);
 	}
 
+	ChaosSettings withProcessingDelay(Duration processingDelay) {
+		return new ChaosSettings(this.sampleJar, this.workDir, this.instances, this.hbInterval, this.gracePeriod,
+				this.keyspaceNotifications, processingDelay, this.sessionsPerSecond, this.minEvents, this.maxEvents,
+				this.instancePause, this.redisPause, this.redisLongPause, this.redisDowntime, this.malformedBurst,
+				this.drainTimeout, this.heap, this.seed, this.topology);
+	}
+
 	ChaosSettings withTopology(Topology topology) {
 		return new ChaosSettings(this.sampleJar, this.workDir, this.instances, this.hbInterval, this.gracePeriod,
 				this.keyspaceNotifications, this.processingDelay, this.sessionsPerSecond, this.minEvents, this.maxEvents,

@@ -54,6 +54,13 @@ final class SessionFeeder implements AutoCloseable {
 
 	private Thread thread;
 
+	/** Sessions announced but not ended yet ({@link #openSessions}), in order. */
+	private final List<OpenSession> open = new ArrayList<>();
+
+	/** A session whose data stream has events but no end marker yet. */
+	private record OpenSession(String stream, String round, int events, long amount) {
+	}
+
 	/**
 	 * One submitted session.
 	 *
@@ -249,6 +256,73 @@ final class SessionFeeder implements AutoCloseable {
 			logger.info("Writing {} failed ({}); retrying until Redis answers", stream, ex.getMessage());
 		}
 		SampleInstance.sleep(Duration.ofMillis(200).toMillis());
+	}
+
+	/**
+	 * Announces {@code count} sessions whose data streams get {@code events} events and no end marker: they stay
+	 * held until {@link #closeOpenSessions(int)}. Not counted in {@link #sessions()} until then. Call it while not
+	 * feeding.
+	 */
+	synchronized void openSessions(int count, int events) {
+		List<String[]> writes = new ArrayList<>();
+		List<String[]> announcements = new ArrayList<>();
+		String round = this.round;
+		for (int i = 0; i < count; i++) {
+			String stream = "open:" + (this.open.size() + 1);
+			long amount = 0;
+			for (int e = 1; e <= events; e++) {
+				int value = 1 + this.random.nextInt(100);
+				amount += value;
+				writes.add(new String[] { "XADD", stream, e + "-0", "type", "event", "amount", Integer.toString(value) });
+			}
+			announcements.add(new String[] { "XADD", ChaosSettings.LBS, "*", "lbs-input",
+					"{\"DataStreamName\":\"" + stream + "\",\"Info\":{\"events\":" + events + "}}" });
+			this.open.add(new OpenSession(stream, round, events, amount));
+		}
+		pipelineInPages(writes);
+		pipelineInPages(announcements);
+	}
+
+	/**
+	 * Gives every open session {@code more} events and its end marker; from then on they are {@link #sessions()}
+	 * like the others. Call it while not feeding.
+	 */
+	synchronized void closeOpenSessions(int more, int perWave, Duration wave) {
+		List<String[]> writes = new ArrayList<>();
+		int inWave = 0;
+		for (OpenSession session : this.open) {
+			if (inWave == perWave) {
+				// a wave at a time, as sessions would end in production, not every session in the same millisecond
+				pipelineInPages(writes);
+				writes.clear();
+				inWave = 0;
+				SampleInstance.sleep(wave.toMillis());
+			}
+			inWave++;
+			long amount = session.amount();
+			for (int e = session.events() + 1; e <= session.events() + more; e++) {
+				int value = 1 + this.random.nextInt(100);
+				amount += value;
+				writes.add(new String[] { "XADD", session.stream(), e + "-0", "type", "event", "amount",
+						Integer.toString(value) });
+			}
+			writes.add(new String[] { "XADD", session.stream(), (session.events() + more + 1) + "-0", "type", "end" });
+			this.sessions.add(new Session(session.stream(), session.round(), session.events() + more, amount,
+					System.currentTimeMillis()));
+		}
+		this.open.clear();
+		pipelineInPages(writes);
+	}
+
+	private void pipelineInPages(List<String[]> writes) {
+		for (int from = 0; from < writes.size(); from += 1000) {
+			List<Object> replies = this.redis.pipeline(writes.subList(from, Math.min(writes.size(), from + 1000)));
+			for (Object reply : replies) {
+				if (reply instanceof RespClient.RedisErrorException error) {
+					throw error;
+				}
+			}
+		}
 	}
 
 	@Override
