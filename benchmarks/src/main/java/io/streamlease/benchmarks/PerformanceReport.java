@@ -100,7 +100,7 @@ final class PerformanceReport {
 		line("`--checkpoint-every=100,1`, `--entry-reps=2`, `--cluster-renewal-sizes=1000,10000`, `--cluster-renewal-hb=10`,");
 		line("`--cluster-failover-sizes=10,3000`, `--cluster-failover-reps=2`, `--reading-sizes=10000,100000`, `--reading-window=15`,");
 		line("`--reading-options=none,per-stream,multi-key,blocking,notified`, `--shipped-sizes=1000,10000,100000`, `--shipped-idle=60`,");
-		line("`--shipped-rate=1000`, `--shipped-rate-duration=30`, `--shipped-hold=600`, `--shipped-throughput-streams=1000`,");
+		line("`--shipped-rate=1000`, `--shipped-rate-duration=30`, `--shipped-warmup=15`, `--shipped-hold=600`, `--shipped-throughput-streams=1000`,");
 		line("`--shipped-throughput-entries=1000`, `--shipped-checkpoint-every=100`, `--shipped-jar=<sample-app jar>`, `--root=<repository>`");
 		line("(durations in seconds). Scenario `shipped` runs the sample-app jar that the build copies to `benchmarks/target/app/`");
 		line("(run the harness from a copy of `benchmarks/target/` with its `lib/` and `app/`).");
@@ -904,8 +904,9 @@ final class PerformanceReport {
 		line("- *heap per held stream*: used heap (`/actuator/metrics/jvm.memory.used`, area heap) after two `jcmd <pid> GC.run`,");
 		line("  minus the same before the sessions were announced, divided by the streams held. At N = 1,000 the ±1 MB noise of");
 		line("  that reading is ±1 KB per stream; read it at 100,000;");
-		line("- *latency*: " + Spread.number(options.shippedRate, 0) + " entries/s written for " + BenchmarkOptions.format(options.shippedRateDuration)
-				+ " to random sessions; the audit record that the handler writes when it");
+		line("- *latency*: " + Spread.number(options.shippedRate, 0) + " entries/s written to random sessions, for "
+				+ BenchmarkOptions.format(options.shippedWarmup) + " before and " + BenchmarkOptions.format(options.shippedRateDuration)
+				+ " in the measured window; the audit record that the handler writes when it");
 		line("  starts on an entry has an id whose time, minus the entry's id time, is the XADD → handler latency (both the");
 		line("  server's clock, 1 ms resolution; it includes the audit XADD's own round trip). Each entry must be handled once;");
 		line("  *GC pauses*: the application's pauses (from its GC log) in that window, count and longest; *checkpoints in flight*:");
