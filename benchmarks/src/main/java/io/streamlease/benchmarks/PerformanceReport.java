@@ -145,7 +145,8 @@ final class PerformanceReport {
 		if (!this.run.mergedRuns().isEmpty()) {
 			line("The scenarios named in *merged from a later run* were measured by that run (same machine, same harness, its own");
 			line("`redis-server`s) and added to this run's raw results with `--merge` (a scenario measured by several of them shows");
-			line("the last one's results); everything else is from the run above.");
+			line("the last one's results; for `shipped`, each size and the throughput case the last run that measured it, as its");
+			line("command says); everything else is from the run above.");
 			line();
 		}
 		line("**Other work was running on this machine during the run** (other engineers' Maven builds and test suites, each");
