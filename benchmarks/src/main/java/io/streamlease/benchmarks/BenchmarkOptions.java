@@ -102,6 +102,9 @@ final class BenchmarkOptions {
 
 	final Duration shippedRateDuration;
 
+	/** The rate is written this long before the measured window. */
+	final Duration shippedWarmup;
+
 	/** How long the largest N stays held in all, from the moment all are held, counting disowned streams. */
 	final Duration shippedHold;
 
@@ -183,6 +186,7 @@ final class BenchmarkOptions {
 		this.shippedIdle = seconds(values.getOrDefault("shipped-idle", quick ? "10" : "60"));
 		this.shippedRate = Integer.parseInt(values.getOrDefault("shipped-rate", "1000"));
 		this.shippedRateDuration = seconds(values.getOrDefault("shipped-rate-duration", quick ? "10" : "30"));
+		this.shippedWarmup = seconds(values.getOrDefault("shipped-warmup", quick ? "3" : "15"));
 		this.shippedHold = seconds(values.getOrDefault("shipped-hold", quick ? "0" : "600"));
 		this.shippedThroughputStreams = Integer.parseInt(values.getOrDefault("shipped-throughput-streams", "1000"));
 		this.shippedThroughputEntries = Integer.parseInt(values.getOrDefault("shipped-throughput-entries", quick ? "100" : "1000"));
@@ -273,6 +277,7 @@ final class BenchmarkOptions {
 		described.put("shipped idle window", format(this.shippedIdle));
 		described.put("shipped rate", this.shippedRate);
 		described.put("shipped rate duration", format(this.shippedRateDuration));
+		described.put("shipped warm-up before the loaded window", format(this.shippedWarmup));
 		described.put("shipped hold (largest N)", format(this.shippedHold));
 		described.put("shipped throughput streams", this.shippedThroughputStreams);
 		described.put("shipped throughput entries per stream", this.shippedThroughputEntries);

@@ -100,7 +100,7 @@ final class PerformanceReport {
 		line("`--checkpoint-every=100,1`, `--entry-reps=2`, `--cluster-renewal-sizes=1000,10000`, `--cluster-renewal-hb=10`,");
 		line("`--cluster-failover-sizes=10,3000`, `--cluster-failover-reps=2`, `--reading-sizes=10000,100000`, `--reading-window=15`,");
 		line("`--reading-options=none,per-stream,multi-key,blocking,notified`, `--shipped-sizes=1000,10000,100000`, `--shipped-idle=60`,");
-		line("`--shipped-rate=1000`, `--shipped-rate-duration=30`, `--shipped-hold=600`, `--shipped-throughput-streams=1000`,");
+		line("`--shipped-rate=1000`, `--shipped-rate-duration=30`, `--shipped-warmup=15`, `--shipped-hold=600`, `--shipped-throughput-streams=1000`,");
 		line("`--shipped-throughput-entries=1000`, `--shipped-checkpoint-every=100`, `--shipped-jar=<sample-app jar>`, `--root=<repository>`");
 		line("(durations in seconds). Scenario `shipped` runs the sample-app jar that the build copies to `benchmarks/target/app/`");
 		line("(run the harness from a copy of `benchmarks/target/` with its `lib/` and `app/`).");
@@ -145,7 +145,8 @@ final class PerformanceReport {
 		if (!this.run.mergedRuns().isEmpty()) {
 			line("The scenarios named in *merged from a later run* were measured by that run (same machine, same harness, its own");
 			line("`redis-server`s) and added to this run's raw results with `--merge` (a scenario measured by several of them shows");
-			line("the last one's results); everything else is from the run above.");
+			line("the last one's results; for `shipped`, each size and the throughput case the last run that measured it, as its");
+			line("command says); everything else is from the run above.");
 			line();
 		}
 		line("**Other work was running on this machine during the run** (other engineers' Maven builds and test suites, each");
@@ -904,8 +905,9 @@ final class PerformanceReport {
 		line("- *heap per held stream*: used heap (`/actuator/metrics/jvm.memory.used`, area heap) after two `jcmd <pid> GC.run`,");
 		line("  minus the same before the sessions were announced, divided by the streams held. At N = 1,000 the ±1 MB noise of");
 		line("  that reading is ±1 KB per stream; read it at 100,000;");
-		line("- *latency*: " + Spread.number(options.shippedRate, 0) + " entries/s written for " + BenchmarkOptions.format(options.shippedRateDuration)
-				+ " to random sessions; the audit record that the handler writes when it");
+		line("- *latency*: " + Spread.number(options.shippedRate, 0) + " entries/s written to random sessions, for "
+				+ BenchmarkOptions.format(options.shippedWarmup) + " before and " + BenchmarkOptions.format(options.shippedRateDuration)
+				+ " in the measured window; the audit record that the handler writes when it");
 		line("  starts on an entry has an id whose time, minus the entry's id time, is the XADD → handler latency (both the");
 		line("  server's clock, 1 ms resolution; it includes the audit XADD's own round trip). Each entry must be handled once;");
 		line("  *GC pauses*: the application's pauses (from its GC log) in that window, count and longest; *checkpoints in flight*:");
@@ -969,8 +971,11 @@ final class PerformanceReport {
 		line("XADD; then, since every entry leaves its stream caught up, one checkpoint script per entry. Nothing of that grows");
 		line("with the idle streams: the safety poll's reads of idle streams leave one read and a quarter of the busy budget to");
 		line("streams with news, and a caught-up checkpoint that finds every permit taken is put off instead of holding a");
-		line("handler thread (both found with this scenario). What is left is CPU: the pod, Redis and the harness share the");
-		line(cores + " cores with whatever else runs on the machine.");
+		line("handler thread (both found with this scenario). What is left: the pod, Redis and the harness share the " + cores);
+		line("cores with whatever else runs on the machine, and one stall of a stream's read or checkpoint (the lease client's");
+		line("timeout is hb-interval / 8) holds up every entry that arrives for that stream meanwhile: more of them when fewer");
+		line("streams share the rate (at 1,000 streams each gets an entry a second), which is how a p99 can exceed the target while");
+		line("p90 is a few milliseconds.");
 		if (over.isEmpty()) {
 			line("In this run every p99 was within 50 ms.");
 		}
@@ -984,8 +989,8 @@ final class PerformanceReport {
 					.append(Spread.number(r.gcPauseMaxMillis(), 0)).append(" ms, checkpoints in flight ")
 					.append(Spread.number(r.checkpointsInFlightMean(), 1)).append(" on average)");
 			}
-			text.append(". A load average above the core count means runnable threads waited for a core: young GC pauses of");
-			text.append(" tens to hundreds of milliseconds for a heap of this size are the same waiting, seen by the collector.");
+			text.append(". A load average above the core count means runnable threads waited for a core; a GC pause holds up");
+			text.append(" every entry in flight. Not determined in this run: which stall made the longest latencies (see *max*).");
 			line(text.toString());
 		}
 		line();
