@@ -32,7 +32,7 @@ import org.redisson.client.protocol.CommandsData;
 final class CommandCounter implements NettyHook {
 
 	private static final String[] ENGINE_SCRIPTS = { "acquire", "renew", "finish", "handoff", "checkpoint", "attempt",
-			"dead-letter", "registry", "sweep", "pending" };
+			"dead-letter", "registry", "sweep", "claim-pending" };
 
 	/** The script Redisson's lock watchdog sends (as EVAL) to extend a batch of locks. */
 	static final String WATCHDOG_RENEWAL = "EVAL redisson-watchdog-renewal";
