@@ -152,9 +152,7 @@ public class StreamHandlerAnnotationBeanPostProcessor
 		if ("false".equalsIgnoreCase(resolved)) {
 			return false;
 		}
-		throw new IllegalStateException("@StreamHandler(autoStartup = \"" + declared + "\") on "
-				+ handler.method().getDeclaringClass().getSimpleName() + "." + handler.method().getName() + "() resolves to '"
-				+ resolved + "': it must be true or false");
+		throw invalidAttribute(handler, "autoStartup", declared, resolved, "it must be true or false");
 	}
 
 	private String service(Found handler) {
