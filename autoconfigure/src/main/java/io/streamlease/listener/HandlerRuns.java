@@ -55,6 +55,12 @@ final class HandlerRuns {
 		this.runs.remove(run.lease.name(), run);
 	}
 
+	/** Stops tracking a run and cancels it (lease lost, handed off): its handler is interrupted if it runs. */
+	void cancel(HandlerRun run) {
+		ended(run);
+		run.cancel();
+	}
+
 	Collection<HandlerRun> all() {
 		return this.runs.values();
 	}

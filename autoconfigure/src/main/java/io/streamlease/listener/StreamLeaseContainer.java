@@ -251,8 +251,7 @@ public class StreamLeaseContainer {
 		}
 		HandlerRun run = this.runs.get(stream);
 		if (run != null && run.lease == lease) {
-			this.runs.ended(run);
-			run.cancel();
+			this.runs.cancel(run);
 		}
 		current.handOff(lease);
 		return true;
@@ -263,8 +262,7 @@ public class StreamLeaseContainer {
 			this.entryReader.checkpointAll();
 		}
 		for (HandlerRun run : List.copyOf(this.runs.all())) {
-			this.runs.ended(run);
-			run.cancel();
+			this.runs.cancel(run);
 		}
 		current.handOffHeld();
 	}
@@ -414,7 +412,7 @@ public class StreamLeaseContainer {
 					logger.debug("The handler of stream '{}' did not yield within the rebalance grace period ({} ms): "
 							+ "interrupting it and handing the stream off", run.lease.name(), grace);
 					run.cancel();
-					yielded(run);
+					this.runs.yielded(run);
 				}
 			}, grace, TimeUnit.MILLISECONDS);
 		}
@@ -423,16 +421,10 @@ public class StreamLeaseContainer {
 		}
 	}
 
-	/** A run let go of a stream a rebalance asked it to yield: the stream is handed off, not finished. */
-	private void yielded(HandlerRun run) {
-		this.runs.yielded(run);
-	}
-
 	private void disowned(String stream, LeasedStream lease) {
 		HandlerRun run = this.runs.get(stream);
 		if (run != null && run.lease == lease) {
-			this.runs.ended(run);
-			run.cancel();
+			this.runs.cancel(run);
 			logger.debug("Cancelled the handler of stream '{}': its lease was lost", stream);
 		}
 	}
@@ -444,7 +436,7 @@ public class StreamLeaseContainer {
 			return;
 		}
 		if (run.yielding) {
-			yielded(run);
+			this.runs.yielded(run);
 			return;
 		}
 		run.future = this.handlers.submit(() -> runStream(run));
@@ -497,7 +489,7 @@ public class StreamLeaseContainer {
 		if (run.yielding) {
 			// returned after a rebalance asked it to yield: handed off, resumed by the peer from its checkpoint
 			this.runs.record(run, "cancelled", started);
-			yielded(run);
+			this.runs.yielded(run);
 			return;
 		}
 		try {
