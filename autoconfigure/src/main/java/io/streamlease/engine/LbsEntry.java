@@ -72,7 +72,8 @@ record LbsEntry(String id, Map<String, String> fields, String stream, Map<String
 			}
 			@SuppressWarnings("unchecked")
 			Map<String, Object> converted = JSON.treeToValue(info, LinkedHashMap.class);
-			infoMap = Collections.unmodifiableMap(converted);
+			// the usual Info is {}: one shared empty map instead of an empty LinkedHashMap and its wrapper per stream
+			infoMap = converted.isEmpty() ? Collections.emptyMap() : Collections.unmodifiableMap(converted);
 		}
 		return new LbsEntry(id, fields, name.stringValue(), infoMap, null, null);
 	}

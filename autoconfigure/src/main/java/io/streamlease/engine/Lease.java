@@ -1,11 +1,12 @@
 package io.streamlease.engine;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicReference;
 
 import io.streamlease.Checkpoint;
 import io.streamlease.LeaseLostException;
@@ -15,6 +16,11 @@ import io.streamlease.ReleaseReason;
 /**
  * A stream held by this consumer: its ownership record, valid while this consumer's {@link Session} is; the
  * fenced operations go through the engine, which checks the record and the session on the server.
+ * <p>
+ * One of these lives per held stream (100,000 on a large pod), so it keeps its footprint small: the entry id and
+ * the fencing token live in the record only, the acquisition time is a {@code long}, the state is a plain volatile
+ * field changed through a {@link VarHandle}, and the {@link #released()} future is made only when somebody asks
+ * for it (the container learns of yield requests through the engine's one listener instead).
  */
 final class Lease implements LeasedStream {
 
@@ -28,15 +34,30 @@ final class Lease implements LeasedStream {
 
 	private final String name;
 
-	private final String lbsEntryId;
+	private static final VarHandle STATE;
+
+	private static final VarHandle RELEASED;
+
+	private static final VarHandle REASON;
+
+	static {
+		try {
+			MethodHandles.Lookup lookup = MethodHandles.lookup();
+			STATE = lookup.findVarHandle(Lease.class, "state", State.class);
+			RELEASED = lookup.findVarHandle(Lease.class, "released", CompletableFuture.class);
+			REASON = lookup.findVarHandle(Lease.class, "releaseReason", ReleaseReason.class);
+		}
+		catch (ReflectiveOperationException ex) {
+			throw new ExceptionInInitializerError(ex);
+		}
+	}
 
 	private final Map<String, Object> info;
 
-	private final long fencingToken;
-
 	private final boolean recovered;
 
-	private final Instant acquiredAt = Instant.now();
+	/** When it was acquired, in nanoseconds since the epoch (an {@link Instant} per stream costs 24 bytes). */
+	private final long acquiredEpochNanos;
 
 	private final long acquiredNanos = System.nanoTime();
 
@@ -44,9 +65,13 @@ final class Lease implements LeasedStream {
 
 	private final Session session;
 
-	private final AtomicReference<State> state = new AtomicReference<>(State.HELD);
+	private volatile State state = State.HELD;
 
-	private final CompletableFuture<ReleaseReason> released = new CompletableFuture<>();
+	/** Made on the first call of {@link #released()}; completed with {@link #releaseReason} once that is set. */
+	private volatile CompletableFuture<ReleaseReason> released;
+
+	/** Why {@link #released()} completes, set once. */
+	private volatile ReleaseReason releaseReason;
 
 	/** The consumer this stream is to be handed off to (a rebalance asked it to yield), or null. */
 	private volatile String yieldTarget;
@@ -60,10 +85,10 @@ final class Lease implements LeasedStream {
 			boolean recovered, Checkpoint checkpoint, Session session) {
 		this.client = client;
 		this.name = name;
-		this.lbsEntryId = lbsEntryId;
 		this.info = info;
-		this.fencingToken = fencingToken;
 		this.recovered = recovered;
+		Instant now = Instant.now();
+		this.acquiredEpochNanos = now.getEpochSecond() * 1_000_000_000L + now.getNano();
 		this.checkpoint = checkpoint;
 		this.session = session;
 		this.record = new OwnershipRecord(fencingToken, session.id(), lbsEntryId);
@@ -76,7 +101,7 @@ final class Lease implements LeasedStream {
 
 	@Override
 	public String lbsEntryId() {
-		return this.lbsEntryId;
+		return this.record.lbsEntryId();
 	}
 
 	@Override
@@ -91,7 +116,7 @@ final class Lease implements LeasedStream {
 
 	@Override
 	public long fencingToken() {
-		return this.fencingToken;
+		return this.record.token();
 	}
 
 	@Override
@@ -101,7 +126,7 @@ final class Lease implements LeasedStream {
 
 	@Override
 	public Instant acquiredAt() {
-		return this.acquiredAt;
+		return Instant.ofEpochSecond(0, this.acquiredEpochNanos);
 	}
 
 	long acquiredNanos() {
@@ -124,7 +149,7 @@ final class Lease implements LeasedStream {
 		}
 		String newPosition = (position != null) ? position : "";
 		int attempts = newPosition.equals(this.checkpoint.position()) ? this.checkpoint.attempts() : 0;
-		this.checkpoint = new Checkpoint(newPosition, state, this.fencingToken, attempts);
+		this.checkpoint = new Checkpoint(newPosition, state, this.record.token(), attempts);
 	}
 
 	/**
@@ -149,16 +174,41 @@ final class Lease implements LeasedStream {
 
 	@Override
 	public boolean isOwned() {
-		return this.state.get() == State.HELD && this.session.isSafe();
+		return this.state == State.HELD && this.session.isSafe();
 	}
 
 	@Override
 	public CompletionStage<ReleaseReason> released() {
-		return this.released;
+		CompletableFuture<ReleaseReason> future = this.released;
+		if (future == null) {
+			CompletableFuture<ReleaseReason> made = new CompletableFuture<>();
+			future = RELEASED.compareAndSet(this, null, made) ? made : this.released;
+			// a reason set before the future existed completes it here; one set after, in release()
+			ReleaseReason reason = this.releaseReason;
+			if (reason != null) {
+				future.complete(reason);
+			}
+		}
+		return future;
+	}
+
+	/**
+	 * Sets why {@link #released()} completes (the first reason wins) and completes it if it was made.
+	 * @return false if a reason was set before
+	 */
+	private boolean release(ReleaseReason reason) {
+		if (!REASON.compareAndSet(this, null, reason)) {
+			return false;
+		}
+		CompletableFuture<ReleaseReason> future = this.released;
+		if (future != null) {
+			future.complete(reason);
+		}
+		return true;
 	}
 
 	State state() {
-		return this.state.get();
+		return this.state;
 	}
 
 	OwnershipRecord record() {
@@ -170,11 +220,11 @@ final class Lease implements LeasedStream {
 	 * @return false if the lease was no longer held
 	 */
 	boolean end(State next) {
-		if (!this.state.compareAndSet(State.HELD, next)) {
+		if (!STATE.compareAndSet(this, State.HELD, next)) {
 			return false;
 		}
 		if (next != State.DONE) {
-			this.released.complete((next == State.DISOWNED) ? ReleaseReason.DISOWNED
+			release((next == State.DISOWNED) ? ReleaseReason.DISOWNED
 					: (this.yieldTarget != null) ? ReleaseReason.REBALANCE : ReleaseReason.HANDED_OFF);
 		}
 		return true;
@@ -186,7 +236,7 @@ final class Lease implements LeasedStream {
 	 * @return false if the stream is not held, is being finished, or was asked already
 	 */
 	boolean requestYield(String target) {
-		if (this.state.get() != State.HELD || this.finishing || this.yieldTarget != null) {
+		if (this.state != State.HELD || this.finishing || this.yieldTarget != null) {
 			return false;
 		}
 		this.yieldTarget = target;
@@ -195,7 +245,9 @@ final class Lease implements LeasedStream {
 
 	/** Tells the handler that a rebalance asked it to yield: {@link #released()} completes with REBALANCE. */
 	void announceYield() {
-		this.released.complete(ReleaseReason.REBALANCE);
+		if (release(ReleaseReason.REBALANCE)) {
+			this.client.yieldRequested(this);
+		}
 	}
 
 	/** Whether a rebalance asked the handler to yield this stream. */
@@ -209,10 +261,10 @@ final class Lease implements LeasedStream {
 	}
 
 	void ensureOwned(String action) {
-		if (this.state.get() != State.HELD) {
+		if (this.state != State.HELD) {
 			throw new LeaseLostException(this.name, "Cannot " + action + " stream '" + this.name + "': consumer '"
-					+ this.client.id() + "' no longer holds its lease (" + this.state.get().name().toLowerCase().replace('_', ' ')
-					+ ", fencing token " + this.fencingToken + ")");
+					+ this.client.id() + "' no longer holds its lease (" + this.state.name().toLowerCase().replace('_', ' ')
+					+ ", fencing token " + this.record.token() + ")");
 		}
 		if (!this.session.isSafe()) {
 			this.client.disown(this, "the last confirmed renewal of the session is older than the local safety deadline");
@@ -223,13 +275,13 @@ final class Lease implements LeasedStream {
 
 	LeaseLostException lost(String action, String found) {
 		return new LeaseLostException(this.name, "Cannot " + action + " stream '" + this.name + "': consumer '"
-				+ this.client.id() + "' no longer holds its lease (fencing token " + this.fencingToken + "); the stream is "
+				+ this.client.id() + "' no longer holds its lease (fencing token " + this.record.token() + "); the stream is "
 				+ this.client.describeHolder(found) + ". Stop processing this stream: another consumer owns it now");
 	}
 
 	@Override
 	public String toString() {
-		return "Lease[" + this.name + ", token " + this.fencingToken + ", " + this.state.get() + "]";
+		return "Lease[" + this.name + ", token " + this.record.token() + ", " + this.state + "]";
 	}
 
 }

@@ -23,6 +23,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.Consumer;
 
 import io.streamlease.DuplicateConsumerException;
 import io.streamlease.LeaseLostException;
@@ -120,6 +121,9 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	private volatile List<String> liveConsumers = List.of();
 
 	private volatile Instant lastRenewal;
+
+	private volatile Consumer<LeasedStream> yieldListener = (lease) -> {
+	};
 
 	private final RedisReachability reachability;
 
@@ -753,6 +757,35 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	public EngineCounters counters() {
 		return new EngineCounters(this.added.sum(), this.claimed.sum(), this.completed.sum(), this.disownedCount.sum(),
 				this.handedOff.sum(), this.deadLettered.sum(), this.duplicates.sum());
+	}
+
+	/**
+	 * Sets the one listener told when fair share asks this consumer to yield a held stream (the lease stays held
+	 * meanwhile, and its {@link LeasedStream#released() released()} completes with
+	 * {@link io.streamlease.ReleaseReason#REBALANCE}). It runs off the engine's threads and must not block for long.
+	 * A container uses this instead of a callback on each lease's {@code released()}, which would cost a future and
+	 * a dependant per held stream.
+	 */
+	public void onYieldRequested(Consumer<LeasedStream> listener) {
+		this.yieldListener = (listener != null) ? listener : (lease) -> {
+		};
+	}
+
+	/**
+	 * Whether fair share asked this consumer to yield {@code lease} (a listener set after the request, or a run
+	 * registered after it, checks this once).
+	 */
+	public boolean isYieldRequested(LeasedStream lease) {
+		return (lease instanceof Lease held) && held.yielding();
+	}
+
+	void yieldRequested(Lease lease) {
+		try {
+			this.yieldListener.accept(lease);
+		}
+		catch (RuntimeException ex) {
+			logger.warn("The yield listener failed on stream '{}'", lease.name(), ex);
+		}
 	}
 
 	/**

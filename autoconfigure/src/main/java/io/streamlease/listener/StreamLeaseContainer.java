@@ -17,7 +17,6 @@ import io.micrometer.observation.ObservationRegistry;
 import io.streamlease.HandlerFailedException;
 import io.streamlease.LeaseLostException;
 import io.streamlease.LeasedStream;
-import io.streamlease.ReleaseReason;
 import io.streamlease.StreamLeaseEvent;
 import io.streamlease.engine.StreamEvent;
 import io.streamlease.engine.StreamEvents;
@@ -107,6 +106,7 @@ public class StreamLeaseContainer {
 		}
 		String service = this.endpoint.getService();
 		this.engine = this.engineFactory.create(service, streamLimit());
+		this.engine.onYieldRequested(this::yieldAsked);
 		this.handlers = handlerExecutor(service);
 		this.retries = Executors.newSingleThreadScheduledExecutor(threads("stream-lease-" + service + "-retries"));
 		this.timeouts = new HandlerTimeouts(this.settings.handlerTimeout(), this.retries, this.endpoint);
@@ -387,11 +387,18 @@ public class StreamLeaseContainer {
 		else {
 			submitStreamRun(run);
 		}
-		lease.released().thenAccept((reason) -> {
-			if (reason == ReleaseReason.REBALANCE) {
-				yieldRequested(run);
-			}
-		});
+		if (this.engine.isYieldRequested(lease)) {
+			// asked before this run was registered, so the engine's listener found no run
+			yieldRequested(run);
+		}
+	}
+
+	/** The engine's yield listener: a rebalance asked this consumer to yield a held stream. */
+	private void yieldAsked(LeasedStream lease) {
+		HandlerRun run = this.runs.get(lease.name());
+		if (run != null && run.lease == lease) {
+			yieldRequested(run);
+		}
 	}
 
 	/**
@@ -401,7 +408,12 @@ public class StreamLeaseContainer {
 	 * interrupted and its stream handed off.
 	 */
 	private void yieldRequested(HandlerRun run) {
-		run.yielding = true;
+		synchronized (run) {
+			if (run.yielding) {
+				return;
+			}
+			run.yielding = true;
+		}
 		if (this.entryReader != null) {
 			this.entryReader.yieldStream(run);
 		}

@@ -1,11 +1,13 @@
 package io.streamlease.engine;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import io.streamlease.Checkpoint;
+import io.streamlease.ReleaseReason;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -39,6 +41,31 @@ class EnginePiecesTests {
 			.isEqualTo("held by consumer 'pod-2' with fencing token 1839272896869376");
 		assertThat(OwnershipRecord.describe(record.value(), null)).startsWith("held by a session that ended");
 		assertThat(OwnershipRecord.describe("", null)).isEqualTo("gone");
+	}
+
+	@Test
+	void releasedCompletesWithTheFirstReasonWhetherItWasAskedForBeforeOrAfterTheLeaseEnded() {
+		Session session = new Session(Duration.ofSeconds(10));
+		session.opened("5", System.nanoTime());
+		Lease askedFirst = new Lease(null, "s1", "1-1", Map.of(), 7, false, new Checkpoint("", Map.of(), 7, 0), session);
+		CompletableFuture<ReleaseReason> early = askedFirst.released().toCompletableFuture();
+		assertThat(early).isNotDone();
+		assertThat(askedFirst.released()).as("one future per lease").isSameAs(early);
+		assertThat(askedFirst.end(Lease.State.DISOWNED)).isTrue();
+		assertThat(early).isCompletedWithValue(ReleaseReason.DISOWNED);
+		assertThat(askedFirst.end(Lease.State.HANDED_OFF)).as("ends once").isFalse();
+
+		Lease askedLater = new Lease(null, "s2", "1-2", Map.of(), 8, false, new Checkpoint("", Map.of(), 8, 0), session);
+		assertThat(askedLater.end(Lease.State.HANDED_OFF)).isTrue();
+		assertThat(askedLater.released().toCompletableFuture()).isCompletedWithValue(ReleaseReason.HANDED_OFF);
+		assertThat(askedLater.fencingToken()).isEqualTo(8);
+		assertThat(askedLater.lbsEntryId()).isEqualTo("1-2");
+		assertThat(askedLater.record()).isEqualTo(new OwnershipRecord(8, "5", "1-2"));
+
+		Lease done = new Lease(null, "s3", "1-3", Map.of(), 9, false, new Checkpoint("", Map.of(), 9, 0), session);
+		assertThat(done.end(Lease.State.DONE)).isTrue();
+		assertThat(done.released().toCompletableFuture()).as("a finished stream is not released").isNotDone();
+		assertThat(done.acquiredAt()).isBeforeOrEqualTo(Instant.now());
 	}
 
 	@Test
