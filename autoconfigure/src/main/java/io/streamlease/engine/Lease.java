@@ -14,9 +14,32 @@ import io.streamlease.ReleaseReason;
 
 /**
  * A stream held by this consumer: its ownership record, valid while this consumer's {@link Session} is; the
- * fenced operations go through the engine, which checks the record and the session on the server.
+ * fenced operations go through its {@link Owner}, whose scripts check the record and the session on the server.
  */
 final class Lease implements LeasedStream {
+
+	/** What a lease needs of the consumer that holds it. */
+	interface Owner {
+
+		/** The consumer id. */
+		String consumerId();
+
+		/** The lease store, for the fenced writes of the lease itself (checkpoint, attempt count). */
+		LeaseStore store();
+
+		/** Finishes the stream (fenced). */
+		void finish(Lease lease);
+
+		/**
+		 * Marks the lease lost and tells the application (DISOWNED).
+		 * @return false if the lease was no longer held
+		 */
+		boolean disown(Lease lease, String reason);
+
+		/** Describes the ownership record a refused fenced write found, naming its holder when it can. */
+		String describeHolder(String record);
+
+	}
 
 	enum State {
 
@@ -24,7 +47,7 @@ final class Lease implements LeasedStream {
 
 	}
 
-	private final StreamLeaseEngine client;
+	private final Owner owner;
 
 	private final String name;
 
@@ -56,9 +79,9 @@ final class Lease implements LeasedStream {
 	/** Set when finishing failed and the engine retries it: the stream is not handed off meanwhile. */
 	volatile boolean finishing;
 
-	Lease(StreamLeaseEngine client, String name, String lbsEntryId, Map<String, Object> info, long fencingToken,
+	Lease(Owner owner, String name, String lbsEntryId, Map<String, Object> info, long fencingToken,
 			boolean recovered, Checkpoint checkpoint, Session session) {
-		this.client = client;
+		this.owner = owner;
 		this.name = name;
 		this.lbsEntryId = lbsEntryId;
 		this.info = info;
@@ -81,7 +104,7 @@ final class Lease implements LeasedStream {
 
 	@Override
 	public String consumerId() {
-		return this.client.id();
+		return this.owner.consumerId();
 	}
 
 	@Override
@@ -116,10 +139,10 @@ final class Lease implements LeasedStream {
 	@Override
 	public void checkpoint(String position, Map<String, String> state) {
 		ensureOwned("write the checkpoint of");
-		LeaseStore.Fenced reply = this.client.store().checkpoint(this.name, this.record,
+		LeaseStore.Fenced reply = this.owner.store().checkpoint(this.name, this.record,
 				(position != null) ? position : "", state);
 		if (!reply.owned()) {
-			this.client.disown(this, "the checkpoint write found the stream " + this.client.describeHolder(reply.value()));
+			this.owner.disown(this, "the checkpoint write found the stream " + this.owner.describeHolder(reply.value()));
 			throw lost("write the checkpoint of", reply.value());
 		}
 		String newPosition = (position != null) ? position : "";
@@ -132,9 +155,9 @@ final class Lease implements LeasedStream {
 	 */
 	int countAttempt() {
 		ensureOwned("count an attempt of");
-		LeaseStore.Fenced reply = this.client.store().countAttempt(this.name, this.record);
+		LeaseStore.Fenced reply = this.owner.store().countAttempt(this.name, this.record);
 		if (!reply.owned()) {
-			this.client.disown(this, "counting an attempt found the stream " + this.client.describeHolder(reply.value()));
+			this.owner.disown(this, "counting an attempt found the stream " + this.owner.describeHolder(reply.value()));
 			throw lost("count an attempt of", reply.value());
 		}
 		int attempts = Integer.parseInt(reply.value());
@@ -144,7 +167,7 @@ final class Lease implements LeasedStream {
 
 	@Override
 	public void done() {
-		this.client.finish(this);
+		this.owner.finish(this);
 	}
 
 	@Override
@@ -211,20 +234,20 @@ final class Lease implements LeasedStream {
 	void ensureOwned(String action) {
 		if (this.state.get() != State.HELD) {
 			throw new LeaseLostException(this.name, "Cannot " + action + " stream '" + this.name + "': consumer '"
-					+ this.client.id() + "' no longer holds its lease (" + this.state.get().name().toLowerCase().replace('_', ' ')
+					+ this.owner.consumerId() + "' no longer holds its lease (" + this.state.get().name().toLowerCase().replace('_', ' ')
 					+ ", fencing token " + this.fencingToken + ")");
 		}
 		if (!this.session.isSafe()) {
-			this.client.disown(this, "the last confirmed renewal of the session is older than the local safety deadline");
+			this.owner.disown(this, "the last confirmed renewal of the session is older than the local safety deadline");
 			throw new LeaseLostException(this.name, "Cannot " + action + " stream '" + this.name + "': consumer '"
-					+ this.client.id() + "' could not renew its session in time, so another consumer may own it now");
+					+ this.owner.consumerId() + "' could not renew its session in time, so another consumer may own it now");
 		}
 	}
 
 	LeaseLostException lost(String action, String found) {
 		return new LeaseLostException(this.name, "Cannot " + action + " stream '" + this.name + "': consumer '"
-				+ this.client.id() + "' no longer holds its lease (fencing token " + this.fencingToken + "); the stream is "
-				+ this.client.describeHolder(found) + ". Stop processing this stream: another consumer owns it now");
+				+ this.owner.consumerId() + "' no longer holds its lease (fencing token " + this.fencingToken + "); the stream is "
+				+ this.owner.describeHolder(found) + ". Stop processing this stream: another consumer owns it now");
 	}
 
 	@Override

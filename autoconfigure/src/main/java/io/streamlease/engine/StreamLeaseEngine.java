@@ -6,34 +6,23 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 
 import io.streamlease.DuplicateConsumerException;
 import io.streamlease.LeaseLostException;
 import io.streamlease.LeasedStream;
 import io.streamlease.StreamLeaseException;
-import org.redisson.api.RTopic;
 import org.redisson.api.RedissonClient;
-import org.redisson.client.codec.StringCodec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import tools.jackson.databind.JsonNode;
 
 /**
  * The engine of one service for one consumer, and its low-level client with the verbs of redis-stream-client-go:
@@ -62,13 +51,6 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	/** How long {@link #pause()} waits for the reader and the claim worker to park. */
 	private static final Duration PAUSE_WAIT = Duration.ofSeconds(2);
 
-	/** Streams per call of {@link #handOffHeld()}. */
-	private static final int HANDOFF_CHUNK = 1000;
-
-
-
-	private final RedissonClient redisson;
-
 	private final EngineSettings settings;
 
 	private final EngineMetrics metrics;
@@ -76,7 +58,6 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	private final LeaseStore store;
 
 	private final Session session;
-
 
 	private final EventChannel events;
 
@@ -88,63 +69,29 @@ public final class StreamLeaseEngine implements AutoCloseable {
 
 	private final KeyspaceListener keyspace;
 
-	private final Object lifecycle = new Object();
-
-	private final IntakeGate intake = new IntakeGate();
-
-
-	private final LongAdder added = new LongAdder();
-
-	private final LongAdder claimed = new LongAdder();
-
-	private final LongAdder completed = new LongAdder();
-
-	private final LongAdder disownedCount = new LongAdder();
-
-	private final LongAdder handedOff = new LongAdder();
-
-	private final LongAdder deadLettered = new LongAdder();
-
-	private final LongAdder duplicates = new LongAdder();
-
-	private volatile EngineState state = EngineState.NEW;
-
-	private volatile boolean running;
-
-	private volatile boolean reading = true;
-
-	private volatile long lbsPending;
-
-	private volatile String terminationReason;
-
-	private volatile List<String> liveConsumers = List.of();
-
-	private volatile Instant lastRenewal;
-
 	private final RedisReachability reachability;
 
+	private final EngineRuntime runtime;
 
+	private final EngineStatus status;
 
-	private ScheduledExecutorService scheduler;
+	private final LeaseOwner owner;
+
+	private final DeadLetters deadLetters;
+
+	private final Acquisitions acquisitions;
+
+	private final Handoff handoff;
 
 	private SessionRenewer renewer;
 
 	private volatile LeaseSweeper sweeper;
 
-	private Thread readerThread;
-
-	private Thread claimThread;
-
 	private volatile ClaimWorker claimWorker;
 
 	private volatile Rebalancer rebalancer;
 
-	private RTopic handoffTopic;
-
-	private int handoffListenerId;
-
 	private StreamLeaseEngine(RedissonClient redisson, EngineSettings settings, EngineMetrics metrics) {
-		this.redisson = redisson;
 		this.settings = settings;
 		this.metrics = (metrics != null) ? metrics : EngineMetrics.NONE;
 		byte[] random = new byte[8];
@@ -158,6 +105,15 @@ public final class StreamLeaseEngine implements AutoCloseable {
 		this.keyspaceQueue = new ArrayBlockingQueue<>(settings.keyspaceChannelSize());
 		this.keyspace = new KeyspaceListener(redisson, settings, this.metrics, this.keyspaceQueue, this::candidatesQueued,
 				this::notificationDropped);
+		this.runtime = new EngineRuntime(settings, this.held::wakeAll);
+		this.status = new EngineStatus(this.metrics);
+		this.owner = new LeaseOwner(settings, this.store, this.held, this.events, this.status, this.runtime,
+				this::redisFailed);
+		this.deadLetters = new DeadLetters(settings, this.store, this.held, this.owner, this.status, this.metrics);
+		this.acquisitions = new Acquisitions(settings, this.store, this.session, this.held, this.owner, this.deadLetters,
+				this.status, this.metrics, this.events, this.runtime::isReading, this.runtime::isTaking);
+		this.handoff = new Handoff(redisson, settings, this.store, this.session, this.held, this.status, this.runtime,
+				this::redisFailed, this.brokerInput, this::candidatesQueued, this::notificationDropped);
 	}
 
 	/**
@@ -188,23 +144,14 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 * could not be reached within the startup timeout
 	 */
 	public StreamEvents start() {
-		synchronized (this.lifecycle) {
-			if (this.state != EngineState.NEW) {
-				throw new IllegalStateException("Engine of service '" + this.settings.serviceName() + "' was already started ("
-						+ this.state + ")");
-			}
-			this.state = EngineState.STARTING;
-			this.running = true;
-		}
-		String prefix = "stream-lease-" + this.settings.serviceName() + "-";
-		this.scheduler = Executors.newScheduledThreadPool(2, threads(prefix + "scheduler"));
+		this.runtime.begin();
+		this.runtime.startScheduler();
 		CompletableFuture<Void> established = new CompletableFuture<>();
-		this.readerThread = threads(prefix + "reader").newThread(() -> {
+		this.runtime.startReader(() -> {
 			if (establish(established)) {
 				new LbsReader(this).run();
 			}
 		});
-		this.readerThread.start();
 		Duration timeout = this.settings.startupTimeout();
 		try {
 			established.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -247,18 +194,14 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 */
 	private boolean establish(CompletableFuture<Void> established) {
 		int failures = 0;
-		while (this.running) {
+		while (this.runtime.isRunning()) {
 			try {
 				this.store.createGroup();
 				register();
 				this.keyspace.start();
-				subscribeToHandoffs();
-				synchronized (this.lifecycle) {
-					if (!this.running) {
-						break;
-					}
-					startComponents();
-					this.state = EngineState.RUNNING;
+				this.handoff.subscribe();
+				if (!this.runtime.startRunning(this::startComponents)) {
+					break;
 				}
 				redisRecovered();
 				logger.info("Stream Lease engine started: service '{}', consumer '{}', hb-interval {}, sweep-interval {}, "
@@ -273,7 +216,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 				return false;
 			}
 			catch (RuntimeException ex) {
-				if (!this.running) {
+				if (!this.runtime.isRunning()) {
 					break;
 				}
 				RedisFault fault = RedisFault.of(ex);
@@ -319,39 +262,25 @@ public final class StreamLeaseEngine implements AutoCloseable {
 
 	/** Undoes a start that failed or timed out (fail-fast): nothing was acquired yet. */
 	private void abortStart(String reason) {
-		synchronized (this.lifecycle) {
-			this.running = false;
-			this.state = EngineState.STOPPING;
-		}
+		this.runtime.abort();
 		this.keyspace.stop();
-		removeHandoffListener();
-		join(this.readerThread);
-		shutdownThreads();
-		handoffAll();
-		this.terminationReason = reason;
-		this.state = EngineState.TERMINATED;
-	}
-
-	private void subscribeToHandoffs() {
-		if (this.handoffTopic != null) {
-			return;
-		}
-		RTopic topic = this.redisson.getTopic(this.store.keys().handoffChannel(), StringCodec.INSTANCE);
-		this.handoffListenerId = topic.addListener(String.class, (channel, message) -> handoffReceived(message));
-		this.handoffTopic = topic;
+		this.handoff.unsubscribe();
+		this.runtime.joinReader();
+		this.runtime.shutdownScheduler();
+		this.handoff.endSession();
+		this.runtime.terminated(reason);
 	}
 
 	private void startComponents() {
-		this.rebalancer = new Rebalancer(new RebalancerHost(), this.settings, this.store, this.session, this.scheduler);
-		this.renewer = new SessionRenewer(new RenewerHost(), this.settings, this.store, this.session, this.scheduler);
-		this.sweeper = new LeaseSweeper(this, this.scheduler, this.brokerInput);
+		ScheduledExecutorService scheduler = this.runtime.scheduler();
+		this.rebalancer = new Rebalancer(new RebalancerHost(), this.settings, this.store, this.session, scheduler);
+		this.renewer = new SessionRenewer(new RenewerHost(), this.settings, this.store, this.session, scheduler);
+		this.sweeper = new LeaseSweeper(this, scheduler, this.brokerInput);
 		this.renewer.start();
 		this.sweeper.start();
 		this.claimWorker = new ClaimWorker(this, this.brokerInput, this.keyspaceQueue);
-		String prefix = "stream-lease-" + this.settings.serviceName() + "-";
-		this.claimThread = threads(prefix + "claims").newThread(this.claimWorker);
-		this.claimThread.start();
-		this.lastRenewal = Instant.now();
+		this.runtime.startClaims(this.claimWorker);
+		this.status.renewed();
 	}
 
 	private void register() {
@@ -429,7 +358,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 			throw new LeaseLostException(stream, "Cannot finish stream '" + stream + "': consumer '" + id()
 					+ "' does not hold its lease");
 		}
-		finish(lease);
+		this.owner.finish(lease);
 	}
 
 	/**
@@ -452,7 +381,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 			current.handedOff(lease);
 			return;
 		}
-		releaseOnServer(lease, 0);
+		this.handoff.release(lease, 0);
 	}
 
 	/**
@@ -495,33 +424,13 @@ public final class StreamLeaseEngine implements AutoCloseable {
 		return (current != null) ? current.shareRoom(departed) : Integer.MAX_VALUE;
 	}
 
-	private void releaseOnServer(Lease lease, int attempt) {
-		String sessionId = this.session.id();
-		if (sessionId == null || !sessionId.equals(lease.record().sessionId())) {
-			return;
-		}
-		try {
-			if (this.store.handoffStreams(sessionId, List.of(lease.name()), List.of(lease.record())) > 0) {
-				this.handedOff.increment();
-				this.metrics.handedOff(1);
-			}
-		}
-		catch (RuntimeException ex) {
-			if (this.running && redisFailed("handing off stream '" + lease.name() + "'", ex) && this.scheduler != null
-					&& !this.scheduler.isShutdown()) {
-				this.scheduler.schedule(() -> releaseOnServer(lease, attempt + 1),
-						Math.max(1, backgroundRetryDelay(attempt + 1).toMillis()), TimeUnit.MILLISECONDS);
-			}
-		}
-	}
-
 	/**
 	 * Finishes every held stream (the Done of redis-stream-client-go), then closes the engine.
 	 */
 	public void done() {
 		for (Lease lease : this.held.snapshot()) {
 			try {
-				finish(lease);
+				this.owner.finish(lease);
 			}
 			catch (LeaseLostException ex) {
 				logger.debug("Stream '{}' was lost before it could be finished", lease.name());
@@ -536,16 +445,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 * the rest.
 	 */
 	public void stopReading() {
-		if (this.state != EngineState.RUNNING) {
-			return;
-		}
-		this.reading = false;
-		this.held.wakeAll();
-		join(this.readerThread);
-		if (this.claimThread != null) {
-			this.claimThread.interrupt();
-			join(this.claimThread);
-		}
+		this.runtime.stopReading();
 	}
 
 	/**
@@ -556,18 +456,12 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 * engine is starting or running.
 	 */
 	public void pause() {
-		if ((this.state != EngineState.RUNNING && this.state != EngineState.STARTING) || !this.intake.close()) {
+		if (!this.runtime.closeIntake()) {
 			return;
 		}
 		this.held.wakeAll();
 		candidatesQueued();
-		int takers = (alive(this.readerThread) && this.state == EngineState.RUNNING ? 1 : 0) + (alive(this.claimThread) ? 1 : 0);
-		try {
-			this.intake.awaitParked(takers, PAUSE_WAIT);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-		}
+		this.runtime.awaitTakersParked(PAUSE_WAIT);
 		logger.info("Stream Lease engine paused: service '{}', consumer '{}' takes no new streams; its {} held streams "
 				+ "stay renewed", this.settings.serviceName(), id(), this.held.size());
 	}
@@ -577,7 +471,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 * meanwhile.
 	 */
 	public void resume() {
-		if (!this.intake.open()) {
+		if (!this.runtime.openIntake()) {
 			return;
 		}
 		candidatesQueued();
@@ -590,7 +484,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 * Whether the intake is paused ({@link #pause()}).
 	 */
 	public boolean isPaused() {
-		return !this.intake.isOpen();
+		return this.runtime.isPaused();
 	}
 
 	/**
@@ -601,43 +495,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 * @return how many streams were handed off
 	 */
 	public int handOffHeld() {
-		List<Lease> leases = new ArrayList<>();
-		for (Lease lease : this.held.snapshot()) {
-			if (!lease.finishing && lease.end(Lease.State.HANDED_OFF)) {
-				this.held.remove(lease);
-				leases.add(lease);
-			}
-		}
-		for (int from = 0; from < leases.size(); from += HANDOFF_CHUNK) {
-			List<Lease> chunk = leases.subList(from, Math.min(leases.size(), from + HANDOFF_CHUNK));
-			String sessionId = this.session.id();
-			List<String> names = new ArrayList<>(chunk.size());
-			List<OwnershipRecord> records = new ArrayList<>(chunk.size());
-			for (Lease lease : chunk) {
-				if (sessionId != null && sessionId.equals(lease.record().sessionId())) {
-					names.add(lease.name());
-					records.add(lease.record());
-				}
-			}
-			if (names.isEmpty()) {
-				continue;
-			}
-			try {
-				int released = this.store.handoffStreams(sessionId, names, records);
-				this.handedOff.add(released);
-				this.metrics.handedOff(released);
-			}
-			catch (RuntimeException ex) {
-				// one by one, retried in the background while Redis does not answer
-				redisFailed("handing off " + names.size() + " streams", ex);
-				chunk.forEach((lease) -> releaseOnServer(lease, 1));
-			}
-		}
-		if (!leases.isEmpty()) {
-			logger.info("Consumer '{}' of service '{}' handed off {} streams", id(), this.settings.serviceName(),
-					leases.size());
-		}
-		return leases.size();
+		return this.handoff.releaseHeld();
 	}
 
 	/**
@@ -647,31 +505,24 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 */
 	@Override
 	public void close() {
-		synchronized (this.lifecycle) {
-			if (this.state != EngineState.RUNNING && this.state != EngineState.STARTING) {
-				return;
-			}
-			this.state = EngineState.STOPPING;
-			this.running = false;
+		if (!this.runtime.beginStop()) {
+			return;
 		}
 		long started = System.nanoTime();
 		this.held.wakeAll();
 		int count = 0;
 		if (this.settings.handoffOnClose()) {
 			// first, without waiting for the reader's blocking read: peers can claim while this engine winds down
-			count += handoffAll();
+			count += this.handoff.endSession();
 		}
-		join(this.readerThread);
-		if (this.claimThread != null) {
-			this.claimThread.interrupt();
-			join(this.claimThread);
-		}
+		this.runtime.joinReader();
+		this.runtime.stopClaims();
 		this.keyspace.stop();
-		removeHandoffListener();
-		shutdownThreads();
+		this.handoff.unsubscribe();
+		this.runtime.shutdownScheduler();
 		if (this.settings.handoffOnClose()) {
 			// then whatever the reader or the claim worker acquired meanwhile
-			count += handoffAll();
+			count += this.handoff.endSession();
 		}
 		else {
 			for (Lease lease : this.held.snapshot()) {
@@ -683,8 +534,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 		}
 		// without handoff the session is left to lapse (its streams become claimable after hb-interval); with handoff
 		// it was ended already
-		this.terminationReason = "closed";
-		this.state = EngineState.TERMINATED;
+		this.runtime.terminated("closed");
 		this.events.add(StreamEvent.terminated("closed", null));
 		logger.info("Stream Lease engine stopped: service '{}', consumer '{}', {} streams {} in {} ms",
 				this.settings.serviceName(), id(), count, this.settings.handoffOnClose() ? "handed off" : "left to lapse",
@@ -709,21 +559,21 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 * The lifecycle state.
 	 */
 	public EngineState state() {
-		return this.state;
+		return this.runtime.state();
 	}
 
 	/**
 	 * Why the engine terminated, or null while it runs.
 	 */
 	public String terminationReason() {
-		return this.terminationReason;
+		return this.runtime.terminationReason();
 	}
 
 	/**
 	 * When the last renewal tick succeeded (start time until the first one).
 	 */
 	public Instant lastRenewal() {
-		return this.lastRenewal;
+		return this.status.lastRenewal();
 	}
 
 	/**
@@ -744,15 +594,14 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 * How many LBS entries were pending in the group at the last sweep (held, being claimed, or orphaned).
 	 */
 	public long lbsPending() {
-		return this.lbsPending;
+		return this.status.lbsPending();
 	}
 
 	/**
 	 * What this engine has done since it started.
 	 */
 	public EngineCounters counters() {
-		return new EngineCounters(this.added.sum(), this.claimed.sum(), this.completed.sum(), this.disownedCount.sum(),
-				this.handedOff.sum(), this.deadLettered.sum(), this.duplicates.sum());
+		return this.status.counters();
 	}
 
 	/**
@@ -774,7 +623,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 * @throws LeaseLostException if this consumer no longer holds the lease
 	 */
 	public int countAttempt(LeasedStream stream) {
-		return ownLease(stream).countAttempt();
+		return this.owner.own(stream).countAttempt();
 	}
 
 	/**
@@ -783,41 +632,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 * @throws LeaseLostException if this consumer no longer holds the lease
 	 */
 	public void deadLetter(LeasedStream stream, String detail) {
-		Lease lease = ownLease(stream);
-		lease.ensureOwned("dead-letter");
-		Map<String, String> fields = deadLetterFields(DeadLetterReason.HANDLER_FAILED, detail, lease.lbsEntryId());
-		fields.put("dead-letter.stream", lease.name());
-		fields.put("dead-letter.attempts", Integer.toString(lease.checkpoint().attempts()));
-		fields.put(LbsEntry.FIELD, LbsEntry.payload(lease.name(), lease.info()));
-		LeaseStore.Fenced reply = this.store.deadLetter(lease.lbsEntryId(), lease.name(), lease.record(), fields,
-				this.settings.deadLetterMaxLength());
-		if (!reply.owned()) {
-			disown(lease, "dead-lettering found the stream " + describeHolder(reply.value()));
-			throw lease.lost("dead-letter", reply.value());
-		}
-		if (lease.end(Lease.State.DONE)) {
-			this.held.remove(lease);
-		}
-		this.deadLettered.increment();
-		this.metrics.deadLettered(DeadLetterReason.HANDLER_FAILED);
-		this.metrics.leaseReleased(lease.name(), "dead-letter");
-		logger.warn("Moved stream '{}' of service '{}' to the dead-letter stream '{}': {}", lease.name(),
-				this.settings.serviceName(), this.store.keys().deadLetters(), detail);
-	}
-
-	private Lease ownLease(LeasedStream stream) {
-		Lease lease = this.held.get(stream.name());
-		if (lease == null || lease != stream) {
-			throw new LeaseLostException(stream.name(), "Consumer '" + id() + "' does not hold the lease of stream '"
-					+ stream.name() + "' (fencing token " + stream.fencingToken() + ")");
-		}
-		return lease;
-	}
-
-	// ---- package-private: the components' view of the engine
-
-	LeaseStore store() {
-		return this.store;
+		this.deadLetters.handlerFailed(this.owner.own(stream), detail);
 	}
 
 	/**
@@ -827,8 +642,14 @@ public final class StreamLeaseEngine implements AutoCloseable {
 		return this.metrics;
 	}
 
+	// ---- package-private: the view of the engine that the reader, the sweeper and the claim worker use
+
+	LeaseStore store() {
+		return this.store;
+	}
+
 	boolean isRunning() {
-		return this.running;
+		return this.runtime.isRunning();
 	}
 
 	/** The current session id, or null while none is open. */
@@ -843,12 +664,12 @@ public final class StreamLeaseEngine implements AutoCloseable {
 
 	/** Whether the reader and the claim worker should go on: running and not told to stop reading. */
 	boolean isReading() {
-		return this.running && this.reading;
+		return this.runtime.isReading();
 	}
 
 	/** Whether the reader and the claim worker may take new streams now: reading and not paused. */
 	boolean isTaking() {
-		return isReading() && this.intake.isOpen();
+		return this.runtime.isTaking();
 	}
 
 	/**
@@ -856,15 +677,11 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 * @return whether they may take new streams
 	 */
 	boolean passIntake(Duration timeout) throws InterruptedException {
-		return this.intake.passOrPark(timeout);
+		return this.runtime.passIntake(timeout);
 	}
 
 	void lbsPending(long pending) {
-		this.lbsPending = pending;
-	}
-
-	Collection<Lease> leases() {
-		return this.held.all();
+		this.status.lbsPending(pending);
 	}
 
 	boolean holds(String stream) {
@@ -876,7 +693,11 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	}
 
 	List<String> liveConsumers() {
-		return this.liveConsumers;
+		return this.status.liveConsumers();
+	}
+
+	void liveConsumers(List<String> live) {
+		this.status.liveConsumers(live);
 	}
 
 	/** A notification did not fit in its queue: sweep shortly, it finds the lapsed lease too. */
@@ -895,378 +716,48 @@ public final class StreamLeaseEngine implements AutoCloseable {
 		}
 	}
 
-	void liveConsumers(List<String> live) {
-		this.liveConsumers = List.copyOf(live);
-	}
-
 	void awaitRoom(Duration timeout) throws InterruptedException {
-		this.held.awaitRoom(timeout, () -> this.running);
+		this.held.awaitRoom(timeout, this.runtime::isRunning);
 	}
 
-	/**
-	 * Auto-claim off: delivers EXPIRED for the streams pending for a consumer whose session lapsed or ended, so that
-	 * the application claims them with {@link #claim(String)}.
-	 */
+	/** See {@link Acquisitions#announceExpired(String)}. */
 	void expiredStreamsOf(String consumer) throws InterruptedException {
-		for (LeaseStore.Pending pending : this.store.pendingOf(consumer, this.settings.lbsRecoveryCount())) {
-			if (pending.fields().isEmpty()) {
-				continue;
-			}
-			LbsEntry entry = LbsEntry.parse(pending.id(), pending.fields(), this.settings.maxEntrySize());
-			if (entry.valid() && !holds(entry.stream())) {
-				emit(StreamEvent.expired(entry.stream()));
-			}
-		}
+		this.acquisitions.announceExpired(consumer);
 	}
 
-	/**
-	 * Hands ADDED events to the application for streams already registered as held (in order), waiting for room.
-	 */
+	/** See {@link Acquisitions#announce(List)}. */
 	void emitAdded(List<Lease> leases) throws InterruptedException {
-		for (Lease lease : leases) {
-			emit(StreamEvent.added(lease));
-		}
+		this.acquisitions.announce(leases);
 	}
 
-	/**
-	 * Puts an ADDED or EXPIRED event, waiting for room while the engine runs.
-	 */
+	/** See {@link Acquisitions#emit(StreamEvent)}. */
 	void emit(StreamEvent event) throws InterruptedException {
-		this.events.put(event, this::isReading);
+		this.acquisitions.emit(event);
 	}
 
-	/**
-	 * Registers the outcome of an acquisition: a new lease (ADDED event when {@code emit}), or a counted duplicate.
-	 * @return the lease when this consumer holds the stream now, else null
-	 */
-	Lease accept(LeaseStore.Acquisition acquisition, Map<String, Object> info, List<Lease> toAnnounce)
-			throws InterruptedException {
-		switch (acquisition.status()) {
-			case ACQUIRED, OWNED -> {
-				Lease existing = this.held.get(acquisition.stream());
-				if (existing != null && existing.fencingToken() == acquisition.token()) {
-					return existing;
-				}
-				if (existing != null) {
-					// taken again under a new token while an older lease object was still held here: end the older run
-					disown(existing, "the stream was acquired again with fencing token " + acquisition.token());
-				}
-				Lease lease = new Lease(this, acquisition.stream(), acquisition.lbsId(), info, acquisition.token(),
-						acquisition.recovered(), acquisition.checkpoint(), this.session);
-				this.held.put(lease);
-				if (acquisition.recovered()) {
-					this.claimed.increment();
-				}
-				else {
-					this.added.increment();
-				}
-				this.metrics.leaseAcquired(lease.name(), lease.recovered());
-				this.metrics.streamProcessingStarted(lease.name());
-				logger.debug("Acquired stream '{}' (fencing token {}, recovered {})", lease.name(), lease.fencingToken(),
-						lease.recovered());
-				if (toAnnounce != null) {
-					toAnnounce.add(lease);
-				}
-				return lease;
-			}
-			case DUPLICATE -> {
-				this.duplicates.increment();
-				this.metrics.duplicateSubmission(acquisition.stream());
-				logger.debug("Stream '{}' was submitted again (entry {}) while held by '{}': one more run follows this one",
-						acquisition.stream(), acquisition.lbsId(), acquisition.holder());
-				return null;
-			}
-			default -> {
-				return null;
-			}
-		}
+	/** See {@link Acquisitions#accept}. */
+	Lease accept(LeaseStore.Acquisition acquisition, Map<String, Object> info, List<Lease> toAnnounce) {
+		return this.acquisitions.accept(acquisition, info, toAnnounce);
 	}
 
-	/**
-	 * Claims lapsed streams (one script call); ADDED events for the won ones when {@code emit}.
-	 */
+	/** See {@link Acquisitions#claim(List, boolean)}. */
 	List<ClaimResult> claimBatch(List<LeaseStore.Request> requests, boolean emit) throws InterruptedException {
-		String sessionId = this.session.id();
-		if (sessionId == null || !this.session.isSafe()) {
-			return List.of();
-		}
-		long sent = System.nanoTime();
-		LeaseStore.Acquisitions reply = await(this.store.acquire(sessionId, requests, true));
-		Duration took = Duration.ofNanos(System.nanoTime() - sent);
-		List<ClaimResult> results = new ArrayList<>(reply.acquisitions().size());
-		List<Lease> added = new ArrayList<>();
-		for (LeaseStore.Acquisition acquisition : reply.acquisitions()) {
-			Map<String, Object> info = Map.of();
-			if (!acquisition.fields().isEmpty()) {
-				LbsEntry entry = LbsEntry.parse(acquisition.lbsId(), acquisition.fields(), Integer.MAX_VALUE);
-				info = entry.info();
-			}
-			Lease lease = accept(acquisition, info, emit ? added : null);
-			ClaimResult.Status status = switch (acquisition.status()) {
-				case ACQUIRED -> ClaimResult.Status.CLAIMED;
-				case OWNED -> ClaimResult.Status.OWNED;
-				case HELD, DUPLICATE -> ClaimResult.Status.ALREADY_CLAIMED;
-				case GONE -> ClaimResult.Status.GONE;
-			};
-			this.metrics.claimAttempt(acquisition.stream(), status, took);
-			results.add(new ClaimResult(status, acquisition.stream(), lease,
-					(status == ClaimResult.Status.ALREADY_CLAIMED) ? acquisition.holder() : null));
-		}
-		emitAdded(added);
-		return results;
+		return this.acquisitions.claim(requests, emit);
 	}
 
-	/**
-	 * Takes over the pending entries of {@code consumer} ("" for every consumer) idle at least {@code minIdle}
-	 * whose streams no live session owns, in chunks of up to claim-chunk-size, as far as there is room; malformed
-	 * entries are dead-lettered. With {@code takeBackOwn}, streams the server says this session owns but that this
-	 * engine does not hold (a reply lost on the way) are claimed again under a new token.
-	 * @return how many streams were taken
-	 */
+	/** See {@link Acquisitions#takeOver}, without a limit. */
 	int takeOver(String consumer, Duration minIdle, boolean takeBackOwn) throws InterruptedException {
-		return takeOver(consumer, minIdle, takeBackOwn, Integer.MAX_VALUE);
+		return this.acquisitions.takeOver(consumer, minIdle, takeBackOwn, Integer.MAX_VALUE);
 	}
 
-	/** {@link #takeOver(String, Duration, boolean)} taking at most {@code limit} streams (fair share). */
+	/** See {@link Acquisitions#takeOver}. */
 	int takeOver(String consumer, Duration minIdle, boolean takeBackOwn, int limit) throws InterruptedException {
-		int taken = 0;
-		String after = "-";
-		while (isTaking()) {
-			String sessionId = this.session.id();
-			int room = Math.min(room(), limit - taken);
-			if (sessionId == null || !this.session.isSafe() || room <= 0) {
-				break;
-			}
-			long sent = System.nanoTime();
-			LeaseStore.Takeover takeover = this.store.claimPending(sessionId, consumer, minIdle, after, this.settings.lbsRecoveryCount(),
-					Math.min(room, this.settings.lbsRecoveryCount()), takeBackOwn);
-			if (takeover.notLive()) {
-				break;
-			}
-			Duration took = Duration.ofNanos(System.nanoTime() - sent);
-			for (LeaseStore.Pending pending : takeover.malformed()) {
-				deadLetter(LbsEntry.parse(pending.id(), pending.fields(), this.settings.maxEntrySize()));
-			}
-			List<Lease> added = new ArrayList<>(takeover.taken().size());
-			for (LeaseStore.Acquisition acquisition : takeover.taken()) {
-				LbsEntry entry = LbsEntry.parse(acquisition.lbsId(), acquisition.fields(), Integer.MAX_VALUE);
-				accept(acquisition, entry.info(), added);
-				this.metrics.claimAttempt(acquisition.stream(), ClaimResult.Status.CLAIMED, took);
-				taken++;
-			}
-			emitAdded(added);
-			if (takeBackOwn) {
-				List<LeaseStore.Request> lost = new ArrayList<>();
-				for (LeaseStore.Request own : takeover.own()) {
-					if (!holds(own.stream())) {
-						lost.add(own);
-					}
-				}
-				if (!lost.isEmpty()) {
-					taken += (int) claimBatch(lost, true).stream()
-						.filter((result) -> result.status() == ClaimResult.Status.CLAIMED)
-						.count();
-				}
-			}
-			if (takeover.examined() == 0 || takeover.last().equals(after)) {
-				break;
-			}
-			after = takeover.last();
-		}
-		return taken;
+		return this.acquisitions.takeOver(consumer, minIdle, takeBackOwn, limit);
 	}
 
-	/**
-	 * Moves a malformed LBS entry to the dead-letter stream with the reason and its original fields.
-	 */
+	/** See {@link DeadLetters#malformed(LbsEntry)}. */
 	void deadLetter(LbsEntry entry) {
-		Map<String, String> fields = deadLetterFields(entry.rejection(), entry.detail(), entry.id());
-		entry.fields().forEach(fields::putIfAbsent);
-		this.store.deadLetter(entry.id(), "", null, fields, this.settings.deadLetterMaxLength());
-		this.deadLettered.increment();
-		this.metrics.deadLettered(entry.rejection());
-		logger.warn("Moved LBS entry {} of service '{}' to the dead-letter stream '{}': {}", entry.id(),
-				this.settings.serviceName(), this.store.keys().deadLetters(), entry.detail());
-	}
-
-	private Map<String, String> deadLetterFields(DeadLetterReason reason, String detail, String lbsId) {
-		Map<String, String> fields = new LinkedHashMap<>();
-		fields.put("dead-letter.reason", reason.tag());
-		fields.put("dead-letter.detail", detail);
-		fields.put("dead-letter.lbs-id", lbsId);
-		fields.put("dead-letter.consumer", id());
-		fields.put("dead-letter.at", Instant.now().toString());
-		return fields;
-	}
-
-	/**
-	 * Finishes a stream (fenced).
-	 */
-	void finish(Lease lease) {
-		lease.ensureOwned("finish");
-		LeaseStore.Finish reply;
-		try {
-			reply = this.store.finish(lease.name(), lease.record(), this.settings.checkpointRetention());
-		}
-		catch (RuntimeException ex) {
-			if (RedisFault.of(ex).fatal() || !this.running) {
-				throw ex;
-			}
-			// the stream stays held (its session keeps it): finishing is retried until it succeeds or the stream is
-			// lost, so that it can never stay owned, unfinished, by a consumer that moved on
-			lease.finishing = true;
-			retryFinish(lease, 1);
-			throw new RedisCallException("Could not finish stream '" + lease.name() + "' now (" + ex.getMessage()
-					+ "); consumer '" + id() + "' keeps it and finishes it as soon as Redis answers", ex);
-		}
-		completeFinish(lease, reply);
-	}
-
-	private void retryFinish(Lease lease, int attempt) {
-		if (this.scheduler == null || this.scheduler.isShutdown()) {
-			return;
-		}
-		Duration delay = backgroundRetryDelay(attempt);
-		this.scheduler.schedule(() -> {
-			if (lease.state() != Lease.State.HELD || !this.running) {
-				return;
-			}
-			try {
-				completeFinish(lease, this.store.finish(lease.name(), lease.record(), this.settings.checkpointRetention()));
-				logger.info("Finished stream '{}' of service '{}' after {} retries", lease.name(),
-						this.settings.serviceName(), attempt);
-			}
-			catch (LeaseLostException ex) {
-				logger.debug("Stream '{}' was lost before it could be finished", lease.name());
-			}
-			catch (RuntimeException ex) {
-				if (redisFailed("finishing stream '" + lease.name() + "' (retry " + attempt + ")", ex)) {
-					retryFinish(lease, attempt + 1);
-				}
-			}
-		}, Math.max(1, delay.toMillis()), TimeUnit.MILLISECONDS);
-	}
-
-	/** The back-off of a call retried in the background for a held stream: the retry settings, at most hb / 2. */
-	private Duration backgroundRetryDelay(int attempt) {
-		Duration delay = this.settings.retry().delay(attempt);
-		Duration cap = this.settings.hbInterval().dividedBy(2);
-		return (delay.compareTo(cap) > 0) ? cap : delay;
-	}
-
-	private void completeFinish(Lease lease, LeaseStore.Finish reply) {
-		if (reply.status() == LeaseStore.FinishStatus.NOT_OWNER) {
-			disown(lease, "finishing found the stream " + describeHolder(reply.detail()));
-			throw lease.lost("finish", reply.detail());
-		}
-		// DONE, RESUBMITTED, or FINISHED (this call was repeated after a lost reply: the first one finished it)
-		if (lease.end(Lease.State.DONE)) {
-			this.held.remove(lease);
-		}
-		this.completed.increment();
-		this.metrics.leaseReleased(lease.name(), "done");
-		this.metrics.streamProcessingEnded(lease.name(), Duration.ofNanos(System.nanoTime() - lease.acquiredNanos()));
-		if (reply.status() == LeaseStore.FinishStatus.RESUBMITTED) {
-			logger.debug("Stream '{}' finished; it was submitted again meanwhile, so it is announced again as {}",
-					lease.name(), reply.detail());
-		}
-	}
-
-	/** Describes the ownership record a refused fenced write found, naming its holder when it can. */
-	String describeHolder(String record) {
-		OwnershipRecord parsed = OwnershipRecord.parse(record);
-		String consumer = null;
-		if (parsed != null) {
-			try {
-				consumer = this.store.consumerOf(parsed.sessionId());
-			}
-			catch (RuntimeException ex) {
-				logger.debug("Could not look up the holder of session {}", parsed.sessionId(), ex);
-			}
-		}
-		return OwnershipRecord.describe(record, consumer);
-	}
-
-	/**
-	 * Marks a lease lost and tells the application (DISOWNED).
-	 */
-	boolean disown(Lease lease, String reason) {
-		if (!lease.end(Lease.State.DISOWNED)) {
-			return false;
-		}
-		this.held.remove(lease);
-		this.disownedCount.increment();
-		this.metrics.disowned(lease.name(), reason);
-		this.events.add(StreamEvent.disowned(lease, reason));
-		logger.warn("Consumer '{}' lost stream '{}' (fencing token {}): {}", id(), lease.name(), lease.fencingToken(), reason);
-		return true;
-	}
-
-	/**
-	 * Hands off every held stream at once by ending this consumer's session (one call, whatever the number of
-	 * streams): peers are told and take the session's streams over in chunks. Returns how many leases it ended.
-	 */
-	private int handoffAll() {
-		List<Lease> held = new ArrayList<>();
-		for (Lease lease : this.held.all()) {
-			if (lease.state() == Lease.State.HELD) {
-				held.add(lease);
-			}
-		}
-		String sessionId = this.session.id();
-		if (sessionId != null) {
-			try {
-				this.store.handoffSession(sessionId);
-				this.session.abandon();
-			}
-			catch (RuntimeException ex) {
-				logger.warn("Could not hand off the streams of consumer '{}' ({}): peers will claim them when its session "
-						+ "lapses", id(), ex.getMessage());
-			}
-		}
-		int ended = 0;
-		for (Lease lease : held) {
-			if (lease.end(Lease.State.HANDED_OFF)) {
-				this.held.remove(lease);
-				ended++;
-			}
-		}
-		if (ended > 0 && this.session.id() == null) {
-			this.handedOff.add(ended);
-			this.metrics.handedOff(ended);
-		}
-		return ended;
-	}
-
-	private void handoffReceived(String message) {
-		try {
-			JsonNode root = LbsEntry.JSON.readTree(message);
-			String departing = root.path("consumer").asString(null);
-			if (id().equals(departing)) {
-				return;
-			}
-			List<ClaimCandidate> batch = new ArrayList<>();
-			if (root.has("session")) {
-				batch.add(ClaimCandidate.ofConsumer(departing, "handoff"));
-			}
-			String target = root.path("target").asString(null);
-			for (JsonNode stream : root.path("streams")) {
-				batch.add(new ClaimCandidate(stream.path(0).asString(), stream.path(1).asString(""),
-						(target != null) ? "rebalance" : "handoff", departing, target));
-			}
-			if (batch.isEmpty()) {
-				return;
-			}
-			if (this.brokerInput.offer(batch)) {
-				candidatesQueued();
-			}
-			else {
-				notificationDropped();
-			}
-		}
-		catch (RuntimeException ex) {
-			logger.debug("Ignored a malformed handoff message", ex);
-		}
+		this.deadLetters.malformed(entry);
 	}
 
 	/** What the rebalancer needs of the engine. */
@@ -1296,9 +787,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 		@Override
 		public void movedOff(int count) {
 			if (count > 0) {
-				StreamLeaseEngine.this.handedOff.add(count);
-				StreamLeaseEngine.this.metrics.handedOff(count);
-				StreamLeaseEngine.this.metrics.rebalanced(count);
+				StreamLeaseEngine.this.status.rebalanced(count);
 			}
 		}
 
@@ -1329,7 +818,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 
 		@Override
 		public boolean isRunning() {
-			return StreamLeaseEngine.this.running;
+			return StreamLeaseEngine.this.isRunning();
 		}
 
 		@Override
@@ -1396,18 +885,13 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 */
 	private void sessionLost(String reason) {
 		String abandoned = this.session.abandon();
-		int count = 0;
-		for (Lease lease : this.held.snapshot()) {
-			if (disown(lease, reason)) {
-				count++;
-			}
-		}
+		int count = this.owner.disownAll(reason);
 		if (abandoned != null) {
 			logger.warn("Consumer '{}' of service '{}' lost its session ({}): {} streams disowned; registering again",
 					id(), this.settings.serviceName(), reason, count);
 			SessionRenewer current = this.renewer;
-			if (current != null && this.running) {
-				this.scheduler.execute(current::tick);
+			if (current != null && isRunning()) {
+				this.runtime.execute(current::tick);
 			}
 		}
 	}
@@ -1432,7 +916,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 			// safety deadline starts from a fresh call instead of lapsing right away
 			SessionRenewer current = this.renewer;
 			if (current != null) {
-				this.scheduler.execute(current::tick);
+				this.runtime.execute(current::tick);
 			}
 		}
 		List<ClaimCandidate> own = List.of(ClaimCandidate.ofConsumer(id(), "session"));
@@ -1446,36 +930,27 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 * Stops the engine for good after a fatal error: TERMINATED with the reason.
 	 */
 	void terminate(String reason, Throwable cause) {
-		synchronized (this.lifecycle) {
-			if (this.state == EngineState.TERMINATED || this.state == EngineState.STOPPING) {
-				return;
-			}
-			this.state = EngineState.STOPPING;
-			this.running = false;
+		if (!this.runtime.beginTermination(reason)) {
+			return;
 		}
 		logger.error("Stream Lease engine of service '{}', consumer '{}' terminated: {}", this.settings.serviceName(), id(),
 				reason, cause);
-		this.terminationReason = reason;
 		this.held.wakeAll();
 		// the caller may be a thread of the scheduler or the claim worker: clean up on a thread of its own, so that
 		// stopping those does not interrupt the handoff
-		Thread cleanup = new Thread(() -> {
+		this.runtime.startThread("terminate", () -> {
 			// hand off at once (best effort: Redis may be the reason), then again after the threads stopped
-			handoffAll();
-			if (this.claimThread != null) {
-				this.claimThread.interrupt();
-			}
-			join(this.readerThread);
-			join(this.claimThread);
+			this.handoff.endSession();
+			this.runtime.interruptClaims();
+			this.runtime.joinReader();
+			this.runtime.stopClaims();
 			this.keyspace.stop();
-			removeHandoffListener();
-			shutdownThreads();
-			handoffAll();
-			this.state = EngineState.TERMINATED;
+			this.handoff.unsubscribe();
+			this.runtime.shutdownScheduler();
+			this.handoff.endSession();
+			this.runtime.terminated();
 			this.events.add(StreamEvent.terminated(reason, cause));
-		}, "stream-lease-" + this.settings.serviceName() + "-terminate");
-		cleanup.setDaemon(true);
-		cleanup.start();
+		});
 	}
 
 	/**
@@ -1483,20 +958,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 * off or deregistered, the leases lapse on the server. For tests of failover.
 	 */
 	void kill() {
-		synchronized (this.lifecycle) {
-			this.running = false;
-			this.state = EngineState.TERMINATED;
-			this.terminationReason = "killed";
-		}
-		if (this.scheduler != null) {
-			this.scheduler.shutdownNow();
-		}
-		for (Thread thread : new Thread[] { this.readerThread, this.claimThread }) {
-			if (thread != null) {
-				thread.interrupt();
-			}
-		}
-		this.held.wakeAll();
+		this.runtime.kill();
 	}
 
 	/**
@@ -1507,16 +969,16 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 */
 	boolean redisFailed(String what, Throwable failure) {
 		RedisFault fault = RedisFault.of(failure);
-		if (fault.fatal() && this.running) {
+		if (fault.fatal() && isRunning()) {
 			terminate(fault.reason(what, failure), LeaseScript.unwrap(failure));
 			return false;
 		}
 		recordFailure(what, failure);
-		return this.running;
+		return isRunning();
 	}
 
 	private void recordFailure(String what, Throwable failure) {
-		if (!this.running) {
+		if (!isRunning()) {
 			logger.debug("Redis call failed while {} as the engine stopped", what, failure);
 			return;
 		}
@@ -1528,7 +990,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	}
 
 	private void redisAnswersAgain() {
-		if (this.state == EngineState.RUNNING) {
+		if (this.runtime.state() == EngineState.RUNNING) {
 			this.keyspace.ensureConfigured(false);
 		}
 	}
@@ -1538,7 +1000,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	}
 
 	void renewed() {
-		this.lastRenewal = Instant.now();
+		this.status.renewed();
 		redisRecovered();
 	}
 
@@ -1549,7 +1011,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 * @return false if interrupted
 	 */
 	boolean backOff(Duration duration) {
-		return sleep(duration, () -> this.running, this.reachability::isReachable);
+		return this.runtime.backOff(duration, this.reachability::isReachable);
 	}
 
 	/**
@@ -1557,31 +1019,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 * @return false if interrupted
 	 */
 	boolean sleepWhileRunning(Duration duration) {
-		return sleep(duration, () -> this.running || this.state == EngineState.STARTING, () -> false);
-	}
-
-	/**
-	 * Sleeps up to {@code duration} in steps of at most 50 ms while {@code awake} holds, returning early once
-	 * {@code wakeEarly} does.
-	 * @return false if interrupted
-	 */
-	private static boolean sleep(Duration duration, java.util.function.BooleanSupplier awake,
-			java.util.function.BooleanSupplier wakeEarly) {
-		long until = System.nanoTime() + duration.toNanos();
-		try {
-			while (awake.getAsBoolean()) {
-				long left = until - System.nanoTime();
-				if (left <= 0 || wakeEarly.getAsBoolean()) {
-					return true;
-				}
-				Thread.sleep(Math.min(TimeUnit.NANOSECONDS.toMillis(left) + 1, 50));
-			}
-			return true;
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			return false;
-		}
+		return this.runtime.sleepWhileRunning(duration);
 	}
 
 	static <T> T await(CompletableFuture<T> future) throws InterruptedException {
@@ -1598,58 +1036,10 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	}
 
 	private void ensureRunning(String action) {
-		if (this.state != EngineState.RUNNING) {
+		if (this.runtime.state() != EngineState.RUNNING) {
 			throw new IllegalStateException("Cannot " + action + ": the engine of service '" + this.settings.serviceName()
-					+ "' is " + this.state.name().toLowerCase());
+					+ "' is " + this.runtime.state().name().toLowerCase());
 		}
-	}
-
-	private void removeHandoffListener() {
-		if (this.handoffTopic != null) {
-			try {
-				this.handoffTopic.removeListener(this.handoffListenerId);
-			}
-			catch (RuntimeException ex) {
-				logger.debug("Could not unsubscribe from handoff messages", ex);
-			}
-		}
-	}
-
-	private void shutdownThreads() {
-		if (this.scheduler != null) {
-			this.scheduler.shutdownNow();
-			try {
-				this.scheduler.awaitTermination(1, TimeUnit.SECONDS);
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-			}
-		}
-	}
-
-	private static boolean alive(Thread thread) {
-		return thread != null && thread.isAlive();
-	}
-
-	private static void join(Thread thread) {
-		if (thread == null || thread == Thread.currentThread()) {
-			return;
-		}
-		try {
-			thread.join(2000);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-		}
-	}
-
-	private static ThreadFactory threads(String name) {
-		AtomicInteger count = new AtomicInteger();
-		return (runnable) -> {
-			Thread thread = new Thread(runnable, name + ((count.getAndIncrement() == 0) ? "" : "-" + count.get()));
-			thread.setDaemon(true);
-			return thread;
-		};
 	}
 
 }
