@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 
+import io.streamlease.LeasedStream;
 import org.redisson.api.RTopic;
 import org.redisson.api.RedissonClient;
 import org.redisson.client.codec.StringCodec;
@@ -16,9 +17,10 @@ import tools.jackson.databind.JsonNode;
  * checkpoints stay), one stream at a time (retried in the background while Redis does not answer), all held streams
  * in chunks of a thousand keeping the session, or the whole session in one call. Incoming: the subscription to the
  * handoff channel, whose messages ({@code handoff.lua} publishes them) become claim candidates for the claim worker,
- * so that peers claim at once instead of waiting for a lapse.
+ * so that peers claim at once instead of waiting for a lapse. What the {@link Rebalancer} needs of the engine too: it
+ * hands off the streams it asked to yield, in batches, naming the peer meant to claim them.
  */
-final class Handoff {
+final class Handoff implements Rebalancer.Host {
 
 	private static final Logger logger = LoggerFactory.getLogger(StreamLeaseEngine.class);
 
@@ -47,6 +49,8 @@ final class Handoff {
 
 	private final Runnable dropped;
 
+	private volatile Rebalancer rebalancer;
+
 	private RTopic topic;
 
 	private int listenerId;
@@ -72,7 +76,32 @@ final class Handoff {
 		this.dropped = dropped;
 	}
 
+	/** The rebalancer started: a stream it asked to yield is handed off through it from now on. */
+	void rebalancing(Rebalancer rebalancer) {
+		this.rebalancer = rebalancer;
+	}
+
 	// ---- outgoing
+
+	/**
+	 * Hands one held stream off to peers without finishing it; nothing happens when the stream is not held, or when
+	 * finishing it is being retried. A stream a rebalance asked to yield is released in a batch by the rebalancer,
+	 * naming the peer meant to claim it; any other is released alone (see {@link #release(Lease, int)}).
+	 */
+	void handOffOne(LeasedStream stream) {
+		Lease lease = this.held.get(stream.name());
+		if (lease == null || lease != stream || lease.finishing || !lease.end(Lease.State.HANDED_OFF)) {
+			return;
+		}
+		this.held.remove(lease);
+		Rebalancer current = this.rebalancer;
+		if (lease.yielding() && current != null) {
+			// asked to yield for fair share: released in a batch, naming the peer meant to claim it
+			current.handedOff(lease);
+			return;
+		}
+		release(lease, 0);
+	}
 
 	/**
 	 * Releases one stream (already ended and removed from the held streams) on the server, keeping the session;
@@ -175,6 +204,41 @@ final class Handoff {
 			this.status.handedOff(ended);
 		}
 		return ended;
+	}
+
+	// ---- what the rebalancer needs
+
+	@Override
+	public boolean isReading() {
+		// a paused consumer keeps what it holds: it runs no rounds (and publishes no capacity, see ConsumerRegistration)
+		return this.runtime.isReading() && !this.runtime.isPaused();
+	}
+
+	@Override
+	public Iterable<Lease> leases() {
+		return this.held.all();
+	}
+
+	@Override
+	public int heldCount() {
+		return this.held.size();
+	}
+
+	@Override
+	public void handOff(Lease lease) {
+		handOffOne(lease);
+	}
+
+	@Override
+	public void movedOff(int count) {
+		if (count > 0) {
+			this.status.rebalanced(count);
+		}
+	}
+
+	@Override
+	public boolean redisFailed(String what, Throwable failure) {
+		return this.failures.failed(what, failure);
 	}
 
 	// ---- incoming

@@ -3,11 +3,9 @@ package io.streamlease.engine;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -83,7 +81,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 
 	private final Handoff handoff;
 
-	private SessionRenewer renewer;
+	private final ConsumerRegistration registration;
 
 	private volatile LeaseSweeper sweeper;
 
@@ -114,6 +112,9 @@ public final class StreamLeaseEngine implements AutoCloseable {
 				this.status, this.metrics, this.events, this.runtime::isReading, this.runtime::isTaking);
 		this.handoff = new Handoff(redisson, settings, this.store, this.session, this.held, this.status, this.runtime,
 				this::redisFailed, this.brokerInput, this::candidatesQueued, this::notificationDropped);
+		this.registration = new ConsumerRegistration(settings, this.store, this.session, this.held, this.owner,
+				this.runtime, this.status, this.reachability, this.metrics, this::redisFailed, this::terminate,
+				this.brokerInput, this::candidatesQueued);
 	}
 
 	/**
@@ -149,7 +150,9 @@ public final class StreamLeaseEngine implements AutoCloseable {
 		CompletableFuture<Void> established = new CompletableFuture<>();
 		this.runtime.startReader(() -> {
 			if (establish(established)) {
-				new LbsReader(this).run();
+				new LbsReader(this.settings, this.store, this.session, this.held, this.runtime, this.acquisitions,
+						this.deadLetters, this.metrics, this.reachability, this::redisFailed, this::checkKeyspaceConfiguration,
+						this::terminate).run();
 			}
 		});
 		Duration timeout = this.settings.startupTimeout();
@@ -197,7 +200,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 		while (this.runtime.isRunning()) {
 			try {
 				this.store.createGroup();
-				register();
+				this.registration.register();
 				this.keyspace.start();
 				this.handoff.subscribe();
 				if (!this.runtime.startRunning(this::startComponents)) {
@@ -241,7 +244,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 					delay = this.settings.hbInterval();
 				}
 				recordFailure("connecting (attempt " + failures + ", next in " + delay.toMillis() + " ms)", ex);
-				sleepWhileRunning(delay);
+				this.runtime.sleepWhileRunning(delay);
 			}
 		}
 		established.complete(null);
@@ -273,38 +276,19 @@ public final class StreamLeaseEngine implements AutoCloseable {
 
 	private void startComponents() {
 		ScheduledExecutorService scheduler = this.runtime.scheduler();
-		this.rebalancer = new Rebalancer(new RebalancerHost(), this.settings, this.store, this.session, scheduler);
-		this.renewer = new SessionRenewer(new RenewerHost(), this.settings, this.store, this.session, scheduler);
-		this.sweeper = new LeaseSweeper(this, scheduler, this.brokerInput);
-		this.renewer.start();
+		this.rebalancer = new Rebalancer(this.handoff, this.settings, this.store, this.session, scheduler);
+		this.handoff.rebalancing(this.rebalancer);
+		SessionRenewer renewer = new SessionRenewer(this.registration, this.settings, this.store, this.session, scheduler);
+		this.sweeper = new LeaseSweeper(this.settings, this.store, this.runtime, scheduler, this.brokerInput, this.held,
+				this.status, this.rebalancer, this.metrics, this::redisFailed, this::checkKeyspaceConfiguration,
+				this::candidatesQueued);
+		this.registration.started(renewer, this.sweeper, this.rebalancer);
+		renewer.start();
 		this.sweeper.start();
-		this.claimWorker = new ClaimWorker(this, this.brokerInput, this.keyspaceQueue);
+		this.claimWorker = new ClaimWorker(this.settings, this.brokerInput, this.keyspaceQueue, this.runtime, this.held,
+				this.status, this.acquisitions, this.rebalancer, this::redisFailed);
 		this.runtime.startClaims(this.claimWorker);
 		this.status.renewed();
-	}
-
-	private void register() {
-		long deadline = System.nanoTime() + this.settings.hbInterval().plusMillis(200).toNanos();
-		while (true) {
-			long sent = System.nanoTime();
-			LeaseStore.Registration registration = this.store.register();
-			if (!registration.taken()) {
-				this.session.opened(registration.sessionId(), sent);
-				return;
-			}
-			long left = registration.takenForMillis();
-			if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(left) - deadline > 0) {
-				throw new DuplicateConsumerException("Consumer id '" + id() + "' is already used by a live consumer of service '"
-						+ this.settings.serviceName() + "' (its session keeps being renewed). Two instances with one id "
-						+ "would process the same streams: give every instance a unique consumer id "
-						+ "(stream-lease.consumer-id, or the POD_NAME environment variable).");
-			}
-			logger.info("Consumer id '{}' of service '{}' is still registered by an earlier instance; waiting {} ms for it "
-					+ "to lapse", id(), this.settings.serviceName(), left);
-			if (!sleepWhileRunning(Duration.ofMillis(Math.max(10, left + 10)))) {
-				throw new StreamLeaseException("Start of service '" + this.settings.serviceName() + "' was interrupted");
-			}
-		}
 	}
 
 	/**
@@ -331,11 +315,11 @@ public final class StreamLeaseEngine implements AutoCloseable {
 		if (held != null) {
 			return new ClaimResult(ClaimResult.Status.OWNED, stream, held, id());
 		}
-		if (room() <= 0) {
+		if (this.held.room() <= 0) {
 			return new ClaimResult(ClaimResult.Status.AT_CAPACITY, stream, null, null);
 		}
 		try {
-			List<ClaimResult> results = claimBatch(List.of(new LeaseStore.Request(stream, "")), false);
+			List<ClaimResult> results = this.acquisitions.claim(List.of(new LeaseStore.Request(stream, "")), false);
 			if (results.isEmpty()) {
 				throw new RedisCallException("Cannot claim stream '" + stream + "' now: the session of consumer '" + id()
 						+ "' is not live (Redis unreachable, or the session is being registered again); try again", null);
@@ -370,18 +354,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 * retried.
 	 */
 	public void handOff(LeasedStream stream) {
-		Lease lease = this.held.get(stream.name());
-		if (lease == null || lease != stream || lease.finishing || !lease.end(Lease.State.HANDED_OFF)) {
-			return;
-		}
-		this.held.remove(lease);
-		Rebalancer current = this.rebalancer;
-		if (lease.yielding() && current != null) {
-			// asked to yield for fair share: released in a batch, naming the peer meant to claim it
-			current.handedOff(lease);
-			return;
-		}
-		this.handoff.release(lease, 0);
+		this.handoff.handOffOne(stream);
 	}
 
 	/**
@@ -393,35 +366,6 @@ public final class StreamLeaseEngine implements AutoCloseable {
 		Rebalancer current = this.rebalancer;
 		return (current != null) ? current.fairShare()
 				: new FairShare(this.settings.rebalance().enabled(), Double.NaN, 0, 0, 0);
-	}
-
-	/** Whether this consumer holds fewer streams than its fair share (always true with rebalancing off). */
-	boolean belowShare() {
-		Rebalancer current = this.rebalancer;
-		return current == null || current.belowShare();
-	}
-
-	/** Whether this consumer released streams for a rebalance within {@code window}. */
-	boolean rebalancedWithin(Duration window) {
-		Rebalancer current = this.rebalancer;
-		return current != null && current.handedOffWithin(window);
-	}
-
-	/** Whether a counted peer held fewer streams than its share at the last renewal (always false when off). */
-	boolean peersBelowShare() {
-		Rebalancer current = this.rebalancer;
-		return current != null && current.peersBelowShare();
-	}
-
-	/** How many more streams handed to this consumer by a rebalance it claims now (what it lacks to its share). */
-	int shareRoom() {
-		return shareRoom(null);
-	}
-
-	/** What this consumer lacks to its share once {@code departed} (null for none) no longer counts. */
-	int shareRoom(String departed) {
-		Rebalancer current = this.rebalancer;
-		return (current != null) ? current.shareRoom(departed) : Integer.MAX_VALUE;
 	}
 
 	/**
@@ -642,62 +586,9 @@ public final class StreamLeaseEngine implements AutoCloseable {
 		return this.metrics;
 	}
 
-	// ---- package-private: the view of the engine that the reader, the sweeper and the claim worker use
-
-	LeaseStore store() {
-		return this.store;
-	}
-
-	boolean isRunning() {
-		return this.runtime.isRunning();
-	}
-
 	/** The current session id, or null while none is open. */
 	String sessionId() {
 		return this.session.id();
-	}
-
-	/** Whether the session's local safety deadline has not passed. */
-	boolean sessionSafe() {
-		return this.session.isSafe();
-	}
-
-	/** Whether the reader and the claim worker should go on: running and not told to stop reading. */
-	boolean isReading() {
-		return this.runtime.isReading();
-	}
-
-	/** Whether the reader and the claim worker may take new streams now: reading and not paused. */
-	boolean isTaking() {
-		return this.runtime.isTaking();
-	}
-
-	/**
-	 * For the reader and the claim worker between two turns: while paused, parks at most {@code timeout}.
-	 * @return whether they may take new streams
-	 */
-	boolean passIntake(Duration timeout) throws InterruptedException {
-		return this.runtime.passIntake(timeout);
-	}
-
-	void lbsPending(long pending) {
-		this.status.lbsPending(pending);
-	}
-
-	boolean holds(String stream) {
-		return this.held.holds(stream);
-	}
-
-	int room() {
-		return this.held.room();
-	}
-
-	List<String> liveConsumers() {
-		return this.status.liveConsumers();
-	}
-
-	void liveConsumers(List<String> live) {
-		this.status.liveConsumers(live);
 	}
 
 	/** A notification did not fit in its queue: sweep shortly, it finds the lapsed lease too. */
@@ -714,216 +605,6 @@ public final class StreamLeaseEngine implements AutoCloseable {
 		if (worker != null) {
 			worker.wake();
 		}
-	}
-
-	void awaitRoom(Duration timeout) throws InterruptedException {
-		this.held.awaitRoom(timeout, this.runtime::isRunning);
-	}
-
-	/** See {@link Acquisitions#announceExpired(String)}. */
-	void expiredStreamsOf(String consumer) throws InterruptedException {
-		this.acquisitions.announceExpired(consumer);
-	}
-
-	/** See {@link Acquisitions#announce(List)}. */
-	void emitAdded(List<Lease> leases) throws InterruptedException {
-		this.acquisitions.announce(leases);
-	}
-
-	/** See {@link Acquisitions#emit(StreamEvent)}. */
-	void emit(StreamEvent event) throws InterruptedException {
-		this.acquisitions.emit(event);
-	}
-
-	/** See {@link Acquisitions#accept}. */
-	Lease accept(LeaseStore.Acquisition acquisition, Map<String, Object> info, List<Lease> toAnnounce) {
-		return this.acquisitions.accept(acquisition, info, toAnnounce);
-	}
-
-	/** See {@link Acquisitions#claim(List, boolean)}. */
-	List<ClaimResult> claimBatch(List<LeaseStore.Request> requests, boolean emit) throws InterruptedException {
-		return this.acquisitions.claim(requests, emit);
-	}
-
-	/** See {@link Acquisitions#takeOver}, without a limit. */
-	int takeOver(String consumer, Duration minIdle, boolean takeBackOwn) throws InterruptedException {
-		return this.acquisitions.takeOver(consumer, minIdle, takeBackOwn, Integer.MAX_VALUE);
-	}
-
-	/** See {@link Acquisitions#takeOver}. */
-	int takeOver(String consumer, Duration minIdle, boolean takeBackOwn, int limit) throws InterruptedException {
-		return this.acquisitions.takeOver(consumer, minIdle, takeBackOwn, limit);
-	}
-
-	/** See {@link DeadLetters#malformed(LbsEntry)}. */
-	void deadLetter(LbsEntry entry) {
-		this.deadLetters.malformed(entry);
-	}
-
-	/** What the rebalancer needs of the engine. */
-	private final class RebalancerHost implements Rebalancer.Host {
-
-		@Override
-		public boolean isReading() {
-			// a paused consumer keeps what it holds: it runs no rounds (and publishes no capacity, see RenewerHost)
-			return StreamLeaseEngine.this.isReading() && !isPaused();
-		}
-
-		@Override
-		public Iterable<Lease> leases() {
-			return StreamLeaseEngine.this.held.all();
-		}
-
-		@Override
-		public int heldCount() {
-			return StreamLeaseEngine.this.held.size();
-		}
-
-		@Override
-		public void handOff(Lease lease) {
-			StreamLeaseEngine.this.handOff(lease);
-		}
-
-		@Override
-		public void movedOff(int count) {
-			if (count > 0) {
-				StreamLeaseEngine.this.status.rebalanced(count);
-			}
-		}
-
-		@Override
-		public boolean redisFailed(String what, Throwable failure) {
-			return StreamLeaseEngine.this.redisFailed(what, failure);
-		}
-
-	}
-
-	/** What the session renewer needs of the engine. */
-	private final class RenewerHost implements SessionRenewer.Host {
-
-		@Override
-		public void renewed(LeaseStore.Renewal renewal) {
-			renewed(renewal.live());
-			Rebalancer current = StreamLeaseEngine.this.rebalancer;
-			if (current != null) {
-				current.renewed(renewal);
-			}
-		}
-
-		@Override
-		public long capacity() {
-			// paused: peers count no share for it, so that no rebalance hands it streams it would not take
-			return isPaused() ? 0 : StreamLeaseEngine.this.settings.maxConcurrentStreams();
-		}
-
-		@Override
-		public boolean isRunning() {
-			return StreamLeaseEngine.this.isRunning();
-		}
-
-		@Override
-		public void renewed(Map<String, Long> live) {
-			liveConsumers(new ArrayList<>(live.keySet()));
-			StreamLeaseEngine.this.renewed();
-			long earliest = Long.MAX_VALUE;
-			for (Map.Entry<String, Long> peer : live.entrySet()) {
-				if (!peer.getKey().equals(id())) {
-					earliest = Math.min(earliest, peer.getValue());
-				}
-			}
-			LeaseSweeper current = StreamLeaseEngine.this.sweeper;
-			if (current != null && earliest != Long.MAX_VALUE) {
-				current.watchDeadline(Duration.ofMillis(earliest));
-			}
-		}
-
-		@Override
-		public void sessionLost(String reason) {
-			StreamLeaseEngine.this.sessionLost(reason);
-		}
-
-		@Override
-		public boolean openSession() {
-			return StreamLeaseEngine.this.reopenSession();
-		}
-
-		@Override
-		public void sessionTaken() {
-			terminate("consumer id '" + id() + "' was registered by another instance while this one could not renew its "
-					+ "session (stalled or partitioned); this instance stops", null);
-		}
-
-		@Override
-		public int heldCount() {
-			return StreamLeaseEngine.this.held.size();
-		}
-
-		@Override
-		public boolean redisFailed(String what, Throwable failure) {
-			return StreamLeaseEngine.this.redisFailed(what, failure);
-		}
-
-		@Override
-		public void renewalOverdue(long millis) {
-			if (StreamLeaseEngine.this.reachability.isReachable()) {
-				recordFailure("renewing the session", new RedisCallException("no renewal was confirmed for " + millis
-						+ " ms", null));
-			}
-		}
-
-		@Override
-		public EngineMetrics metrics() {
-			return StreamLeaseEngine.this.metrics;
-		}
-
-	}
-
-	/**
-	 * The session is gone, or may be: disowns every held stream at once, before any fenced write of theirs can be
-	 * accepted, and abandons the session; the renewer registers a new one (ending this one on the server, so that
-	 * its streams are claimable at once, by peers or by this consumer).
-	 */
-	private void sessionLost(String reason) {
-		String abandoned = this.session.abandon();
-		int count = this.owner.disownAll(reason);
-		if (abandoned != null) {
-			logger.warn("Consumer '{}' of service '{}' lost its session ({}): {} streams disowned; registering again",
-					id(), this.settings.serviceName(), reason, count);
-			SessionRenewer current = this.renewer;
-			if (current != null && isRunning()) {
-				this.runtime.execute(current::tick);
-			}
-		}
-	}
-
-	/**
-	 * Opens a new session after the last one was lost; then takes back what it can of its own pending entries.
-	 * @return whether a session is open now
-	 */
-	private boolean reopenSession() {
-		long sent = System.nanoTime();
-		LeaseStore.Registration registration = this.store.register();
-		if (registration.taken()) {
-			terminate("consumer id '" + id() + "' of service '" + this.settings.serviceName() + "' was registered by "
-					+ "another instance while this one could not renew its session; this instance stops", null);
-			return false;
-		}
-		this.session.opened(registration.sessionId(), sent);
-		logger.info("Consumer '{}' of service '{}' registered again (session {})", id(), this.settings.serviceName(),
-				registration.sessionId());
-		if (!this.session.isSafe() || System.nanoTime() - sent > this.settings.hbInterval().toNanos() / 4) {
-			// the registration was answered late (Redis slow or just back): renew at once, so that the new session's
-			// safety deadline starts from a fresh call instead of lapsing right away
-			SessionRenewer current = this.renewer;
-			if (current != null) {
-				this.runtime.execute(current::tick);
-			}
-		}
-		List<ClaimCandidate> own = List.of(ClaimCandidate.ofConsumer(id(), "session"));
-		if (this.brokerInput.offer(own)) {
-			candidatesQueued();
-		}
-		return true;
 	}
 
 	/**
@@ -969,16 +650,16 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 */
 	boolean redisFailed(String what, Throwable failure) {
 		RedisFault fault = RedisFault.of(failure);
-		if (fault.fatal() && isRunning()) {
+		if (fault.fatal() && this.runtime.isRunning()) {
 			terminate(fault.reason(what, failure), LeaseScript.unwrap(failure));
 			return false;
 		}
 		recordFailure(what, failure);
-		return isRunning();
+		return this.runtime.isRunning();
 	}
 
 	private void recordFailure(String what, Throwable failure) {
-		if (!isRunning()) {
+		if (!this.runtime.isRunning()) {
 			logger.debug("Redis call failed while {} as the engine stopped", what, failure);
 			return;
 		}
@@ -997,29 +678,6 @@ public final class StreamLeaseEngine implements AutoCloseable {
 
 	void checkKeyspaceConfiguration() {
 		this.keyspace.ensureConfigured(false);
-	}
-
-	void renewed() {
-		this.status.renewed();
-		redisRecovered();
-	}
-
-	/**
-	 * Waits before retrying a failed call, waking early when the engine stops or when another component (the
-	 * renewer retries every tenth of hb-interval) finds Redis reachable again, so that a long back-off does not
-	 * delay the recovery.
-	 * @return false if interrupted
-	 */
-	boolean backOff(Duration duration) {
-		return this.runtime.backOff(duration, this.reachability::isReachable);
-	}
-
-	/**
-	 * Sleeps, waking early when the engine stops.
-	 * @return false if interrupted
-	 */
-	boolean sleepWhileRunning(Duration duration) {
-		return this.runtime.sleepWhileRunning(duration);
 	}
 
 	static <T> T await(CompletableFuture<T> future) throws InterruptedException {
