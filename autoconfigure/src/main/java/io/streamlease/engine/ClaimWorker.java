@@ -34,11 +34,23 @@ final class ClaimWorker implements Runnable {
 	/** How long the worker parks at a time while the engine is paused, between two clearings of its queues. */
 	private static final Duration PAUSED_PARK = Duration.ofMillis(100);
 
-	private final StreamLeaseEngine client;
+	private final EngineSettings settings;
 
 	private final BlockingQueue<List<ClaimCandidate>> brokerInput;
 
 	private final BlockingQueue<String> keyspaceQueue;
+
+	private final EngineRuntime runtime;
+
+	private final HeldStreams held;
+
+	private final EngineStatus status;
+
+	private final Acquisitions acquisitions;
+
+	private final Rebalancer rebalancer;
+
+	private final RedisFailures failures;
 
 	private final Map<String, Waiting> waiting = new LinkedHashMap<>();
 
@@ -51,18 +63,31 @@ final class ClaimWorker implements Runnable {
 	private record Waiting(ClaimCandidate candidate, long dueNanos) {
 	}
 
-	ClaimWorker(StreamLeaseEngine client, BlockingQueue<List<ClaimCandidate>> brokerInput,
-			BlockingQueue<String> keyspaceQueue) {
-		this.client = client;
+	/**
+	 * @param brokerInput the candidates of the sweep, the handoff channel and a new session
+	 * @param keyspaceQueue the consumers whose session keys expired
+	 * @param status gives the live consumers (for the ranking)
+	 * @param rebalancer gives this consumer's share (fair share)
+	 */
+	ClaimWorker(EngineSettings settings, BlockingQueue<List<ClaimCandidate>> brokerInput,
+			BlockingQueue<String> keyspaceQueue, EngineRuntime runtime, HeldStreams held, EngineStatus status,
+			Acquisitions acquisitions, Rebalancer rebalancer, RedisFailures failures) {
+		this.settings = settings;
 		this.brokerInput = brokerInput;
 		this.keyspaceQueue = keyspaceQueue;
+		this.runtime = runtime;
+		this.held = held;
+		this.status = status;
+		this.acquisitions = acquisitions;
+		this.rebalancer = rebalancer;
+		this.failures = failures;
 	}
 
 	@Override
 	public void run() {
-		while (this.client.isReading()) {
+		while (this.runtime.isReading()) {
 			try {
-				if (!this.client.passIntake(PAUSED_PARK)) {
+				if (!this.runtime.passIntake(PAUSED_PARK)) {
 					// paused: what arrives is left to the peers (they get the same notifications and sweep too)
 					dropCandidates();
 					continue;
@@ -70,16 +95,16 @@ final class ClaimWorker implements Runnable {
 				collect();
 				List<ClaimCandidate> due = due();
 				if (!due.isEmpty()) {
-					if (this.client.settings().autoClaim()) {
+					if (this.settings.autoClaim()) {
 						claim(due);
 					}
 					else {
 						for (ClaimCandidate candidate : due) {
 							if (candidate.isConsumer()) {
-								this.client.expiredStreamsOf(candidate.consumer());
+								this.acquisitions.announceExpired(candidate.consumer());
 							}
 							else {
-								this.client.emit(StreamEvent.expired(candidate.stream()));
+								this.acquisitions.emit(StreamEvent.expired(candidate.stream()));
 							}
 						}
 					}
@@ -90,7 +115,7 @@ final class ClaimWorker implements Runnable {
 				return;
 			}
 			catch (RuntimeException ex) {
-				this.client.redisFailed("claiming lapsed streams", ex);
+				this.failures.failed("claiming lapsed streams", ex);
 				pause();
 			}
 		}
@@ -113,27 +138,27 @@ final class ClaimWorker implements Runnable {
 		List<String> expired = new ArrayList<>();
 		this.keyspaceQueue.drainTo(expired);
 		for (String consumer : expired) {
-			if (!consumer.equals(this.client.id())) {
+			if (!consumer.equals(this.settings.consumerId())) {
 				found.add(ClaimCandidate.ofConsumer(consumer, "keyspace"));
 			}
 		}
 		now = System.nanoTime();
-		long stagger = this.client.settings().claimStagger().toNanos();
-		boolean autoClaim = this.client.settings().autoClaim();
-		boolean belowShare = this.client.belowShare();
+		long stagger = this.settings.claimStagger().toNanos();
+		boolean autoClaim = this.settings.autoClaim();
+		boolean belowShare = this.rebalancer.belowShare();
 		// at or above its share, a consumer leaves a released stream to the peers below theirs: for two hb-intervals
 		// while one of them lacks streams (a peer that just joined may take a while to claim what it was handed),
 		// else for two sweep intervals
-		long aboveShareDelay = this.client.peersBelowShare() ? 2 * this.client.settings().hbInterval().toNanos()
-				: 2 * this.client.settings().sweepInterval().toNanos();
+		long aboveShareDelay = this.rebalancer.peersBelowShare() ? 2 * this.settings.hbInterval().toNanos()
+				: 2 * this.settings.sweepInterval().toNanos();
 		for (ClaimCandidate candidate : found) {
-			if (!candidate.isConsumer() && this.client.holds(candidate.stream())) {
+			if (!candidate.isConsumer() && this.held.holds(candidate.stream())) {
 				continue;
 			}
 			if (autoClaim && candidate.target() != null) {
 				// handed off by a rebalance to a named peer: that one claims at once (as far as it is below its share),
 				// the others leave it; if the peer does not take it, the sweep finds it in released
-				if (candidate.target().equals(this.client.id())) {
+				if (candidate.target().equals(this.settings.consumerId())) {
 					this.waiting.put(candidate.key(), new Waiting(candidate, now));
 				}
 				continue;
@@ -176,9 +201,9 @@ final class ClaimWorker implements Runnable {
 
 	private void claim(List<ClaimCandidate> due) throws InterruptedException {
 		List<LeaseStore.Request> requests = new ArrayList<>();
-		int shareRoom = this.client.shareRoom();
+		int shareRoom = this.rebalancer.shareRoom(null);
 		for (ClaimCandidate candidate : due) {
-			if (candidate.target() != null && !this.client.holds(candidate.stream())) {
+			if (candidate.target() != null && !this.held.holds(candidate.stream())) {
 				// handed to this consumer by a rebalance: taken while it lacks streams to its share, else left in
 				// released for the consumers below theirs (the sweep finds it)
 				if (shareRoom > 0) {
@@ -190,28 +215,28 @@ final class ClaimWorker implements Runnable {
 			if (candidate.isConsumer()) {
 				// this consumer's own entries: after it registered a new session, those of its earlier sessions; from the
 				// sweep, entries it does not hold (idle at least hb-interval, so that an acquisition in flight is not one)
-				boolean strays = candidate.consumer().equals(this.client.id()) && !"session".equals(candidate.source());
+				boolean strays = candidate.consumer().equals(this.settings.consumerId()) && !"session".equals(candidate.source());
 				int limit = takeoverLimit(candidate.consumer());
-				int taken = (limit <= 0) ? 0 : this.client.takeOver(candidate.consumer(),
-						strays ? this.client.settings().hbInterval() : Duration.ZERO, strays, limit);
+				int taken = (limit <= 0) ? 0 : this.acquisitions.takeOver(candidate.consumer(),
+						strays ? this.settings.hbInterval() : Duration.ZERO, strays, limit);
 				if (taken > 0) {
 					logger.info("Took over {} streams of consumer '{}' ({})", taken, candidate.consumer(), candidate.source());
 				}
 			}
-			else if (!this.client.holds(candidate.stream())) {
+			else if (!this.held.holds(candidate.stream())) {
 				requests.add(new LeaseStore.Request(candidate.stream(), candidate.lbsId()));
 			}
 		}
 		int from = 0;
 		int claimed = 0;
 		while (from < requests.size()) {
-			int room = this.client.room();
+			int room = this.held.room();
 			if (room <= 0) {
 				logger.debug("At max-concurrent-streams: leaving {} lapsed streams to peers", requests.size() - from);
 				break;
 			}
 			int to = Math.min(requests.size(), from + Math.min(CLAIM_BATCH, room));
-			for (ClaimResult result : this.client.claimBatch(requests.subList(from, to), true)) {
+			for (ClaimResult result : this.acquisitions.claim(requests.subList(from, to), true)) {
 				if (result.status() == ClaimResult.Status.CLAIMED) {
 					claimed++;
 				}
@@ -231,14 +256,14 @@ final class ClaimWorker implements Runnable {
 	 * sweep intervals after the first try. A consumer's own entries are never limited.
 	 */
 	private int takeoverLimit(String consumer) {
-		if (consumer.equals(this.client.id()) || !this.client.settings().rebalance().enabled()) {
+		if (consumer.equals(this.settings.consumerId()) || !this.settings.rebalance().enabled()) {
 			return Integer.MAX_VALUE;
 		}
 		long now = System.nanoTime();
-		long window = 2 * this.client.settings().sweepInterval().toNanos();
+		long window = 2 * this.settings.sweepInterval().toNanos();
 		this.takeovers.values().removeIf((first) -> now - first > 10 * window);
 		long first = this.takeovers.computeIfAbsent(consumer, (key) -> now);
-		return (now - first < window) ? this.client.shareRoom(consumer) : Integer.MAX_VALUE;
+		return (now - first < window) ? this.rebalancer.shareRoom(consumer) : Integer.MAX_VALUE;
 	}
 
 	/**
@@ -252,8 +277,8 @@ final class ClaimWorker implements Runnable {
 	 * How many live consumers rank before this one for the candidate (0 = first), capped.
 	 */
 	int rank(ClaimCandidate candidate) {
-		List<String> live = this.client.liveConsumers();
-		String me = this.client.id();
+		List<String> live = this.status.liveConsumers();
+		String me = this.settings.consumerId();
 		long mine = score(candidate.stream(), me);
 		int rank = 0;
 		boolean present = false;
@@ -285,7 +310,7 @@ final class ClaimWorker implements Runnable {
 
 	private void pause() {
 		try {
-			Thread.sleep(this.client.settings().retry().initialDelay().toMillis());
+			Thread.sleep(this.settings.retry().initialDelay().toMillis());
 		}
 		catch (InterruptedException ex) {
 			Thread.currentThread().interrupt();

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 
 import org.redisson.api.stream.StreamMessageId;
 import org.slf4j.Logger;
@@ -23,11 +24,29 @@ final class LbsReader implements Runnable {
 
 	static final Duration BLOCK = Duration.ofMillis(400);
 
-	private final StreamLeaseEngine client;
-
 	private final EngineSettings settings;
 
 	private final LeaseStore store;
+
+	private final Session session;
+
+	private final HeldStreams held;
+
+	private final EngineRuntime runtime;
+
+	private final Acquisitions acquisitions;
+
+	private final DeadLetters deadLetters;
+
+	private final EngineMetrics metrics;
+
+	private final RedisReachability reachability;
+
+	private final RedisFailures failures;
+
+	private final Runnable checkKeyspace;
+
+	private final BiConsumer<String, Throwable> terminate;
 
 	/** Entries read but not yet acquired because the acquire call failed: retried before reading more. */
 	private List<LbsEntry> unacquired = List.of();
@@ -35,26 +54,41 @@ final class LbsReader implements Runnable {
 	/** Malformed entries read but not yet dead-lettered because the call failed: retried before reading more. */
 	private List<LbsEntry> undeadLettered = new ArrayList<>();
 
-	LbsReader(StreamLeaseEngine client) {
-		this.client = client;
-		this.settings = client.settings();
-		this.store = client.store();
+	/**
+	 * @param checkKeyspace checks the keyspace notification settings again (after the group was created again)
+	 * @param terminate ends the engine with the reason and the cause (the reader gave up)
+	 */
+	LbsReader(EngineSettings settings, LeaseStore store, Session session, HeldStreams held, EngineRuntime runtime,
+			Acquisitions acquisitions, DeadLetters deadLetters, EngineMetrics metrics, RedisReachability reachability,
+			RedisFailures failures, Runnable checkKeyspace, BiConsumer<String, Throwable> terminate) {
+		this.settings = settings;
+		this.store = store;
+		this.session = session;
+		this.held = held;
+		this.runtime = runtime;
+		this.acquisitions = acquisitions;
+		this.deadLetters = deadLetters;
+		this.metrics = metrics;
+		this.reachability = reachability;
+		this.failures = failures;
+		this.checkKeyspace = checkKeyspace;
+		this.terminate = terminate;
 	}
 
 	@Override
 	public void run() {
 		recoverAtStartup();
 		int failures = 0;
-		while (this.client.isReading()) {
+		while (this.runtime.isReading()) {
 			try {
 				finishRead();
-				if (!this.client.passIntake(BLOCK)) {
+				if (!this.runtime.passIntake(BLOCK)) {
 					// paused: reads nothing new (what was read before is acquired and announced above)
 					continue;
 				}
-				int room = this.client.room();
+				int room = this.held.room();
 				if (room <= 0) {
-					this.client.awaitRoom(BLOCK);
+					this.held.awaitRoom(BLOCK, this.runtime::isRunning);
 					continue;
 				}
 				Map<StreamMessageId, Map<String, String>> read = this.store.read(Math.min(room, this.settings.readBatchSize()), BLOCK);
@@ -64,7 +98,7 @@ final class LbsReader implements Runnable {
 						// an empty answer proves nothing: Redisson completes a blocking read that timed out with no
 						// entries, as if Redis had answered (if Redis runs it later, its entries are pending for this
 						// consumer without the reader knowing: the sweep takes such strays back)
-						this.client.redisRecovered();
+						this.reachability.succeeded();
 					}
 				}
 				if (!read.isEmpty()) {
@@ -86,7 +120,7 @@ final class LbsReader implements Runnable {
 				return;
 			}
 			catch (RuntimeException ex) {
-				if (!this.client.isReading()) {
+				if (!this.runtime.isReading()) {
 					return;
 				}
 				if (RedisFault.of(ex) == RedisFault.MISSING_GROUP) {
@@ -94,7 +128,7 @@ final class LbsReader implements Runnable {
 							this.store.keys().group(), this.store.keys().lbs());
 					try {
 						this.store.createGroup();
-						this.client.checkKeyspaceConfiguration();
+						this.checkKeyspace.run();
 						continue;
 					}
 					catch (RuntimeException again) {
@@ -104,16 +138,16 @@ final class LbsReader implements Runnable {
 				failures++;
 				if (this.settings.retry().exhausted(failures)) {
 					// only when retry.max-retries was set: by default the reader never gives up
-					this.client.terminate("the LBS reader gave up after " + (failures - 1) + " retries (retry.max-retries): "
+					this.terminate.accept("the LBS reader gave up after " + (failures - 1) + " retries (retry.max-retries): "
 							+ ex.getMessage(), ex);
 					return;
 				}
 				Duration delay = this.settings.retry().delay(failures);
-				if (!this.client.redisFailed("reading the LBS (attempt " + failures + ", next in " + delay.toMillis() + " ms)",
+				if (!this.failures.failed("reading the LBS (attempt " + failures + ", next in " + delay.toMillis() + " ms)",
 						ex)) {
 					return;
 				}
-				this.client.backOff(delay);
+				this.runtime.backOff(delay, this.reachability::isReachable);
 			}
 		}
 	}
@@ -123,7 +157,7 @@ final class LbsReader implements Runnable {
 	 */
 	private void finishRead() throws InterruptedException {
 		while (!this.undeadLettered.isEmpty()) {
-			this.client.deadLetter(this.undeadLettered.get(0));
+			this.deadLetters.malformed(this.undeadLettered.get(0));
 			this.undeadLettered.remove(0);
 		}
 		if (!this.unacquired.isEmpty()) {
@@ -136,8 +170,8 @@ final class LbsReader implements Runnable {
 		if (entries.isEmpty()) {
 			return;
 		}
-		String sessionId = this.client.sessionId();
-		if (sessionId == null || !this.client.sessionSafe()) {
+		String sessionId = this.session.id();
+		if (sessionId == null || !this.session.isSafe()) {
 			// no session, or one whose registration was answered late and is not yet renewed: acquiring now would
 			// hand out streams that the application must refuse (not owned); the batch waits for a safe session
 			throw new RedisCallException("no safe session (registering or renewing again)", null);
@@ -156,9 +190,9 @@ final class LbsReader implements Runnable {
 		// block while the application is slow to take them), so that no acquired stream looks like a stray meanwhile
 		List<Lease> acquired = new ArrayList<>(acquisitions.size());
 		for (int i = 0; i < acquisitions.size(); i++) {
-			this.client.accept(acquisitions.get(i), entries.get(i).info(), acquired);
+			this.acquisitions.accept(acquisitions.get(i), entries.get(i).info(), acquired);
 		}
-		this.client.emitAdded(acquired);
+		this.acquisitions.announce(acquired);
 	}
 
 	/**
@@ -170,8 +204,8 @@ final class LbsReader implements Runnable {
 		int taken = 0;
 		boolean success = true;
 		try {
-			taken += this.client.takeOver(this.client.id(), Duration.ZERO, false);
-			taken += this.client.takeOver("", this.settings.lbsIdleTime(), false);
+			taken += this.acquisitions.takeOver(this.settings.consumerId(), Duration.ZERO, false, Integer.MAX_VALUE);
+			taken += this.acquisitions.takeOver("", this.settings.lbsIdleTime(), false, Integer.MAX_VALUE);
 		}
 		catch (RuntimeException ex) {
 			success = false;
@@ -183,7 +217,7 @@ final class LbsReader implements Runnable {
 			return;
 		}
 		Duration took = Duration.ofNanos(System.nanoTime() - started);
-		this.client.metrics().startupRecovery(success, taken, taken, took);
+		this.metrics.startupRecovery(success, taken, taken, took);
 		if (taken > 0) {
 			logger.info("Startup recovery of service '{}' took over {} streams in {} ms", this.settings.serviceName(),
 					taken, took.toMillis());

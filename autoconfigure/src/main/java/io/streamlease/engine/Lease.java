@@ -15,7 +15,7 @@ import io.streamlease.ReleaseReason;
 
 /**
  * A stream held by this consumer: its ownership record, valid while this consumer's {@link Session} is; the
- * fenced operations go through the engine, which checks the record and the session on the server.
+ * fenced operations go through its {@link Owner}, whose scripts check the record and the session on the server.
  * <p>
  * One of these lives per held stream (100,000 on a large pod), so it keeps its footprint small: the entry id and
  * the fencing token live in the record only, the acquisition time is a {@code long}, the state is a plain volatile
@@ -24,15 +24,37 @@ import io.streamlease.ReleaseReason;
  */
 final class Lease implements LeasedStream {
 
+	/** What a lease needs of the consumer that holds it. */
+	interface Owner {
+
+		/** The consumer id. */
+		String consumerId();
+
+		/** The lease store, for the fenced writes of the lease itself (checkpoint, attempt count). */
+		LeaseStore store();
+
+		/** Finishes the stream (fenced). */
+		void finish(Lease lease);
+
+		/**
+		 * Marks the lease lost and tells the application (DISOWNED).
+		 * @return false if the lease was no longer held
+		 */
+		boolean disown(Lease lease, String reason);
+
+		/** Describes the ownership record a refused fenced write found, naming its holder when it can. */
+		String describeHolder(String record);
+
+		/** Fair share asked the handler to yield the stream (its {@code released()} completed with REBALANCE). */
+		void yieldRequested(Lease lease);
+
+	}
+
 	enum State {
 
 		HELD, DONE, HANDED_OFF, DISOWNED
 
 	}
-
-	private final StreamLeaseEngine client;
-
-	private final String name;
 
 	private static final VarHandle STATE;
 
@@ -51,6 +73,10 @@ final class Lease implements LeasedStream {
 			throw new ExceptionInInitializerError(ex);
 		}
 	}
+
+	private final Owner owner;
+
+	private final String name;
 
 	private final Map<String, Object> info;
 
@@ -81,9 +107,9 @@ final class Lease implements LeasedStream {
 	/** Set when finishing failed and the engine retries it: the stream is not handed off meanwhile. */
 	volatile boolean finishing;
 
-	Lease(StreamLeaseEngine client, String name, String lbsEntryId, Map<String, Object> info, long fencingToken,
+	Lease(Owner owner, String name, String lbsEntryId, Map<String, Object> info, long fencingToken,
 			boolean recovered, Checkpoint checkpoint, Session session) {
-		this.client = client;
+		this.owner = owner;
 		this.name = name;
 		this.info = info;
 		this.recovered = recovered;
@@ -106,7 +132,7 @@ final class Lease implements LeasedStream {
 
 	@Override
 	public String consumerId() {
-		return this.client.id();
+		return this.owner.consumerId();
 	}
 
 	@Override
@@ -141,10 +167,10 @@ final class Lease implements LeasedStream {
 	@Override
 	public void checkpoint(String position, Map<String, String> state) {
 		ensureOwned("write the checkpoint of");
-		LeaseStore.Fenced reply = this.client.store().checkpoint(this.name, this.record,
+		LeaseStore.Fenced reply = this.owner.store().checkpoint(this.name, this.record,
 				(position != null) ? position : "", state);
 		if (!reply.owned()) {
-			this.client.disown(this, "the checkpoint write found the stream " + this.client.describeHolder(reply.value()));
+			this.owner.disown(this, "the checkpoint write found the stream " + this.owner.describeHolder(reply.value()));
 			throw lost("write the checkpoint of", reply.value());
 		}
 		String newPosition = (position != null) ? position : "";
@@ -157,9 +183,9 @@ final class Lease implements LeasedStream {
 	 */
 	int countAttempt() {
 		ensureOwned("count an attempt of");
-		LeaseStore.Fenced reply = this.client.store().countAttempt(this.name, this.record);
+		LeaseStore.Fenced reply = this.owner.store().countAttempt(this.name, this.record);
 		if (!reply.owned()) {
-			this.client.disown(this, "counting an attempt found the stream " + this.client.describeHolder(reply.value()));
+			this.owner.disown(this, "counting an attempt found the stream " + this.owner.describeHolder(reply.value()));
 			throw lost("count an attempt of", reply.value());
 		}
 		int attempts = Integer.parseInt(reply.value());
@@ -169,7 +195,7 @@ final class Lease implements LeasedStream {
 
 	@Override
 	public void done() {
-		this.client.finish(this);
+		this.owner.finish(this);
 	}
 
 	@Override
@@ -246,7 +272,7 @@ final class Lease implements LeasedStream {
 	/** Tells the handler that a rebalance asked it to yield: {@link #released()} completes with REBALANCE. */
 	void announceYield() {
 		if (release(ReleaseReason.REBALANCE)) {
-			this.client.yieldRequested(this);
+			this.owner.yieldRequested(this);
 		}
 	}
 
@@ -263,20 +289,20 @@ final class Lease implements LeasedStream {
 	void ensureOwned(String action) {
 		if (this.state != State.HELD) {
 			throw new LeaseLostException(this.name, "Cannot " + action + " stream '" + this.name + "': consumer '"
-					+ this.client.id() + "' no longer holds its lease (" + this.state.name().toLowerCase().replace('_', ' ')
+					+ this.owner.consumerId() + "' no longer holds its lease (" + this.state.name().toLowerCase().replace('_', ' ')
 					+ ", fencing token " + this.record.token() + ")");
 		}
 		if (!this.session.isSafe()) {
-			this.client.disown(this, "the last confirmed renewal of the session is older than the local safety deadline");
+			this.owner.disown(this, "the last confirmed renewal of the session is older than the local safety deadline");
 			throw new LeaseLostException(this.name, "Cannot " + action + " stream '" + this.name + "': consumer '"
-					+ this.client.id() + "' could not renew its session in time, so another consumer may own it now");
+					+ this.owner.consumerId() + "' could not renew its session in time, so another consumer may own it now");
 		}
 	}
 
 	LeaseLostException lost(String action, String found) {
 		return new LeaseLostException(this.name, "Cannot " + action + " stream '" + this.name + "': consumer '"
-				+ this.client.id() + "' no longer holds its lease (fencing token " + this.record.token() + "); the stream is "
-				+ this.client.describeHolder(found) + ". Stop processing this stream: another consumer owns it now");
+				+ this.owner.consumerId() + "' no longer holds its lease (fencing token " + this.record.token() + "); the stream is "
+				+ this.owner.describeHolder(found) + ". Stop processing this stream: another consumer owns it now");
 	}
 
 	@Override

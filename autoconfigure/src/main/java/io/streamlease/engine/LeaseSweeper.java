@@ -44,23 +44,52 @@ final class LeaseSweeper {
 
 	private int sweeps;
 
-	private final StreamLeaseEngine client;
-
 	private final EngineSettings settings;
 
 	private final LeaseStore store;
+
+	private final EngineRuntime runtime;
 
 	private final ScheduledExecutorService scheduler;
 
 	private final BlockingQueue<List<ClaimCandidate>> brokerInput;
 
-	LeaseSweeper(StreamLeaseEngine client, ScheduledExecutorService scheduler,
-			BlockingQueue<List<ClaimCandidate>> brokerInput) {
-		this.client = client;
-		this.settings = client.settings();
-		this.store = client.store();
+	private final HeldStreams held;
+
+	private final EngineStatus status;
+
+	private final Rebalancer rebalancer;
+
+	private final EngineMetrics metrics;
+
+	private final RedisFailures failures;
+
+	private final Runnable checkKeyspace;
+
+	private final Runnable queued;
+
+	/**
+	 * @param brokerInput where the candidates go (to the claim worker)
+	 * @param status receives the live consumers and the LBS entries pending
+	 * @param rebalancer tells whether this consumer released streams for a rebalance lately (not strays then)
+	 * @param checkKeyspace checks the keyspace notification settings again (every twentieth sweep)
+	 * @param queued wakes the claim worker after candidates were queued
+	 */
+	LeaseSweeper(EngineSettings settings, LeaseStore store, EngineRuntime runtime, ScheduledExecutorService scheduler,
+			BlockingQueue<List<ClaimCandidate>> brokerInput, HeldStreams held, EngineStatus status, Rebalancer rebalancer,
+			EngineMetrics metrics, RedisFailures failures, Runnable checkKeyspace, Runnable queued) {
+		this.settings = settings;
+		this.store = store;
+		this.runtime = runtime;
 		this.scheduler = scheduler;
 		this.brokerInput = brokerInput;
+		this.held = held;
+		this.status = status;
+		this.rebalancer = rebalancer;
+		this.metrics = metrics;
+		this.failures = failures;
+		this.checkKeyspace = checkKeyspace;
+		this.queued = queued;
 	}
 
 	void start() {
@@ -68,7 +97,7 @@ final class LeaseSweeper {
 	}
 
 	private void scheduleNext() {
-		if (!this.client.isRunning()) {
+		if (!this.runtime.isRunning()) {
 			return;
 		}
 		long interval = this.settings.sweepInterval().toMillis();
@@ -79,12 +108,12 @@ final class LeaseSweeper {
 	private void sweepAndReschedule() {
 		try {
 			if (++this.sweeps % CONFIG_CHECK_EVERY == 0) {
-				this.client.checkKeyspaceConfiguration();
+				this.checkKeyspace.run();
 			}
 			sweep();
 		}
 		catch (RuntimeException ex) {
-			this.client.redisFailed("sweeping for lapsed sessions", ex);
+			this.failures.failed("sweeping for lapsed sessions", ex);
 		}
 		finally {
 			scheduleNext();
@@ -101,13 +130,13 @@ final class LeaseSweeper {
 		if (previous != null) {
 			previous.cancel(false);
 		}
-		if (this.client.isRunning()) {
+		if (this.runtime.isRunning()) {
 			this.deadlineWatch = this.scheduler.schedule(() -> {
 				try {
 					sweep();
 				}
 				catch (RuntimeException ex) {
-					this.client.redisFailed("sweeping for lapsed sessions", ex);
+					this.failures.failed("sweeping for lapsed sessions", ex);
 				}
 			}, untilEarliestPeerDeadline.toMillis() + DEADLINE_MARGIN.toMillis(), TimeUnit.MILLISECONDS);
 		}
@@ -122,7 +151,7 @@ final class LeaseSweeper {
 	}
 
 	private void sweepSoon(Duration spacing) {
-		if (this.client.isRunning() && this.soon.compareAndSet(false, true)) {
+		if (this.runtime.isRunning() && this.soon.compareAndSet(false, true)) {
 			long sinceLast = System.nanoTime() - this.lastSweepNanos;
 			long delay = Math.max(SOON.toMillis(), spacing.toMillis() - TimeUnit.NANOSECONDS.toMillis(sinceLast));
 			this.scheduler.schedule(() -> {
@@ -131,7 +160,7 @@ final class LeaseSweeper {
 					sweep();
 				}
 				catch (RuntimeException ex) {
-					this.client.redisFailed("sweeping for lapsed sessions", ex);
+					this.failures.failed("sweeping for lapsed sessions", ex);
 				}
 			}, delay, TimeUnit.MILLISECONDS);
 		}
@@ -146,35 +175,35 @@ final class LeaseSweeper {
 	int sweep() {
 		this.lastSweepNanos = System.nanoTime();
 		LeaseStore.Sweep sweep = this.store.sweep(this.settings.hbInterval().multipliedBy(10), RELEASED_PAGE);
-		this.client.liveConsumers(new ArrayList<>(sweep.live().keySet()));
-		this.client.lbsPending(sweep.pendingByConsumer().values().stream().mapToLong(Long::longValue).sum());
-		if (!this.client.isTaking()) {
+		this.status.liveConsumers(new ArrayList<>(sweep.live().keySet()));
+		this.status.lbsPending(sweep.pendingByConsumer().values().stream().mapToLong(Long::longValue).sum());
+		if (!this.runtime.isTaking()) {
 			return 0;
 		}
 		List<ClaimCandidate> candidates = new ArrayList<>();
-		Long mine = sweep.pendingByConsumer().get(this.client.id());
+		Long mine = sweep.pendingByConsumer().get(this.settings.consumerId());
 		// streams this consumer released (a rebalance, a single handoff) stay pending for it until a peer claims them:
 		// they are not strays (taking them back would undo the handoff); the sweep offers them as released streams
-		long expected = (long) this.client.ownedCount() + sweep.released().size();
-		boolean rebalancing = this.client.rebalancedWithin(this.settings.hbInterval().multipliedBy(2));
+		long expected = (long) this.held.size() + sweep.released().size();
+		boolean rebalancing = this.rebalancer.handedOffWithin(this.settings.hbInterval().multipliedBy(2));
 		this.strays = (mine != null && mine > expected && !rebalancing) ? this.strays + 1 : 0;
 		if (this.strays >= 2) {
 			this.strays = 0;
-			candidates.add(ClaimCandidate.ofConsumer(this.client.id(), "sweep"));
+			candidates.add(ClaimCandidate.ofConsumer(this.settings.consumerId(), "sweep"));
 		}
 		for (String consumer : sweep.pendingByConsumer().keySet()) {
-			if (!sweep.live().containsKey(consumer) && !consumer.equals(this.client.id())) {
+			if (!sweep.live().containsKey(consumer) && !consumer.equals(this.settings.consumerId())) {
 				candidates.add(ClaimCandidate.ofConsumer(consumer, "sweep"));
 			}
 		}
 		sweep.released().forEach((stream, lbsId) -> {
-			if (!this.client.holds(stream)) {
+			if (!this.held.holds(stream)) {
 				candidates.add(new ClaimCandidate(stream, lbsId, "sweep", null));
 			}
 		});
 		int found = offer(candidates);
 		if (found > 0) {
-			this.client.metrics().sweepOrphansFound(found);
+			this.metrics.sweepOrphansFound(found);
 		}
 		return found;
 	}
@@ -194,7 +223,7 @@ final class LeaseSweeper {
 			sweepSoon((spacing.compareTo(MIN_SPACING) > 0) ? spacing : MIN_SPACING);
 			return 0;
 		}
-		this.client.candidatesQueued();
+		this.queued.run();
 		return batch.size();
 	}
 

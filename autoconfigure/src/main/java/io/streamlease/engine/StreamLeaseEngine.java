@@ -3,38 +3,25 @@ package io.streamlease.engine;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 
 import io.streamlease.DuplicateConsumerException;
 import io.streamlease.LeaseLostException;
 import io.streamlease.LeasedStream;
 import io.streamlease.StreamLeaseException;
-import org.redisson.api.RTopic;
 import org.redisson.api.RedissonClient;
-import org.redisson.client.codec.StringCodec;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import tools.jackson.databind.JsonNode;
 
 /**
  * The engine of one service for one consumer, and its low-level client with the verbs of redis-stream-client-go:
@@ -63,13 +50,6 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	/** How long {@link #pause()} waits for the reader and the claim worker to park. */
 	private static final Duration PAUSE_WAIT = Duration.ofSeconds(2);
 
-	/** Streams per call of {@link #handOffHeld()}. */
-	private static final int HANDOFF_CHUNK = 1000;
-
-
-
-	private final RedissonClient redisson;
-
 	private final EngineSettings settings;
 
 	private final EngineMetrics metrics;
@@ -77,7 +57,6 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	private final LeaseStore store;
 
 	private final Session session;
-
 
 	private final EventChannel events;
 
@@ -89,66 +68,29 @@ public final class StreamLeaseEngine implements AutoCloseable {
 
 	private final KeyspaceListener keyspace;
 
-	private final Object lifecycle = new Object();
-
-	private final IntakeGate intake = new IntakeGate();
-
-
-	private final LongAdder added = new LongAdder();
-
-	private final LongAdder claimed = new LongAdder();
-
-	private final LongAdder completed = new LongAdder();
-
-	private final LongAdder disownedCount = new LongAdder();
-
-	private final LongAdder handedOff = new LongAdder();
-
-	private final LongAdder deadLettered = new LongAdder();
-
-	private final LongAdder duplicates = new LongAdder();
-
-	private volatile EngineState state = EngineState.NEW;
-
-	private volatile boolean running;
-
-	private volatile boolean reading = true;
-
-	private volatile long lbsPending;
-
-	private volatile String terminationReason;
-
-	private volatile List<String> liveConsumers = List.of();
-
-	private volatile Instant lastRenewal;
-
-	private volatile Consumer<LeasedStream> yieldListener = (lease) -> {
-	};
-
 	private final RedisReachability reachability;
 
+	private final EngineRuntime runtime;
 
+	private final EngineStatus status;
 
-	private ScheduledExecutorService scheduler;
+	private final LeaseOwner owner;
 
-	private SessionRenewer renewer;
+	private final DeadLetters deadLetters;
+
+	private final Acquisitions acquisitions;
+
+	private final Handoff handoff;
+
+	private final ConsumerRegistration registration;
 
 	private volatile LeaseSweeper sweeper;
-
-	private Thread readerThread;
-
-	private Thread claimThread;
 
 	private volatile ClaimWorker claimWorker;
 
 	private volatile Rebalancer rebalancer;
 
-	private RTopic handoffTopic;
-
-	private int handoffListenerId;
-
 	private StreamLeaseEngine(RedissonClient redisson, EngineSettings settings, EngineMetrics metrics) {
-		this.redisson = redisson;
 		this.settings = settings;
 		this.metrics = (metrics != null) ? metrics : EngineMetrics.NONE;
 		byte[] random = new byte[8];
@@ -162,6 +104,18 @@ public final class StreamLeaseEngine implements AutoCloseable {
 		this.keyspaceQueue = new ArrayBlockingQueue<>(settings.keyspaceChannelSize());
 		this.keyspace = new KeyspaceListener(redisson, settings, this.metrics, this.keyspaceQueue, this::candidatesQueued,
 				this::notificationDropped);
+		this.runtime = new EngineRuntime(settings, this.held::wakeAll);
+		this.status = new EngineStatus(this.metrics);
+		this.owner = new LeaseOwner(settings, this.store, this.held, this.events, this.status, this.runtime,
+				this::redisFailed);
+		this.deadLetters = new DeadLetters(settings, this.store, this.held, this.owner, this.status, this.metrics);
+		this.acquisitions = new Acquisitions(settings, this.store, this.session, this.held, this.owner, this.deadLetters,
+				this.status, this.metrics, this.events, this.runtime::isReading, this.runtime::isTaking);
+		this.handoff = new Handoff(redisson, settings, this.store, this.session, this.held, this.status, this.runtime,
+				this::redisFailed, this.brokerInput, this::candidatesQueued, this::notificationDropped);
+		this.registration = new ConsumerRegistration(settings, this.store, this.session, this.held, this.owner,
+				this.runtime, this.status, this.reachability, this.metrics, this::redisFailed, this::terminate,
+				this.brokerInput, this::candidatesQueued);
 	}
 
 	/**
@@ -192,23 +146,16 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 * could not be reached within the startup timeout
 	 */
 	public StreamEvents start() {
-		synchronized (this.lifecycle) {
-			if (this.state != EngineState.NEW) {
-				throw new IllegalStateException("Engine of service '" + this.settings.serviceName() + "' was already started ("
-						+ this.state + ")");
-			}
-			this.state = EngineState.STARTING;
-			this.running = true;
-		}
-		String prefix = "stream-lease-" + this.settings.serviceName() + "-";
-		this.scheduler = Executors.newScheduledThreadPool(2, threads(prefix + "scheduler"));
+		this.runtime.begin();
+		this.runtime.startScheduler();
 		CompletableFuture<Void> established = new CompletableFuture<>();
-		this.readerThread = threads(prefix + "reader").newThread(() -> {
+		this.runtime.startReader(() -> {
 			if (establish(established)) {
-				new LbsReader(this).run();
+				new LbsReader(this.settings, this.store, this.session, this.held, this.runtime, this.acquisitions,
+						this.deadLetters, this.metrics, this.reachability, this::redisFailed, this::checkKeyspaceConfiguration,
+						this::terminate).run();
 			}
 		});
-		this.readerThread.start();
 		Duration timeout = this.settings.startupTimeout();
 		try {
 			established.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
@@ -251,18 +198,14 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 */
 	private boolean establish(CompletableFuture<Void> established) {
 		int failures = 0;
-		while (this.running) {
+		while (this.runtime.isRunning()) {
 			try {
 				this.store.createGroup();
-				register();
+				this.registration.register();
 				this.keyspace.start();
-				subscribeToHandoffs();
-				synchronized (this.lifecycle) {
-					if (!this.running) {
-						break;
-					}
-					startComponents();
-					this.state = EngineState.RUNNING;
+				this.handoff.subscribe();
+				if (!this.runtime.startRunning(this::startComponents)) {
+					break;
 				}
 				redisRecovered();
 				logger.info("Stream Lease engine started: service '{}', consumer '{}', hb-interval {}, sweep-interval {}, "
@@ -277,7 +220,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 				return false;
 			}
 			catch (RuntimeException ex) {
-				if (!this.running) {
+				if (!this.runtime.isRunning()) {
 					break;
 				}
 				RedisFault fault = RedisFault.of(ex);
@@ -302,7 +245,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 					delay = this.settings.hbInterval();
 				}
 				recordFailure("connecting (attempt " + failures + ", next in " + delay.toMillis() + " ms)", ex);
-				sleepWhileRunning(delay);
+				this.runtime.sleepWhileRunning(delay);
 			}
 		}
 		established.complete(null);
@@ -323,63 +266,30 @@ public final class StreamLeaseEngine implements AutoCloseable {
 
 	/** Undoes a start that failed or timed out (fail-fast): nothing was acquired yet. */
 	private void abortStart(String reason) {
-		synchronized (this.lifecycle) {
-			this.running = false;
-			this.state = EngineState.STOPPING;
-		}
+		this.runtime.abort();
 		this.keyspace.stop();
-		removeHandoffListener();
-		join(this.readerThread);
-		shutdownThreads();
-		handoffAll();
-		this.terminationReason = reason;
-		this.state = EngineState.TERMINATED;
-	}
-
-	private void subscribeToHandoffs() {
-		if (this.handoffTopic != null) {
-			return;
-		}
-		RTopic topic = this.redisson.getTopic(this.store.keys().handoffChannel(), StringCodec.INSTANCE);
-		this.handoffListenerId = topic.addListener(String.class, (channel, message) -> handoffReceived(message));
-		this.handoffTopic = topic;
+		this.handoff.unsubscribe();
+		this.runtime.joinReader();
+		this.runtime.shutdownScheduler();
+		this.handoff.endSession();
+		this.runtime.terminated(reason);
 	}
 
 	private void startComponents() {
-		this.rebalancer = new Rebalancer(new RebalancerHost(), this.settings, this.store, this.session, this.scheduler);
-		this.renewer = new SessionRenewer(new RenewerHost(), this.settings, this.store, this.session, this.scheduler);
-		this.sweeper = new LeaseSweeper(this, this.scheduler, this.brokerInput);
-		this.renewer.start();
+		ScheduledExecutorService scheduler = this.runtime.scheduler();
+		this.rebalancer = new Rebalancer(this.handoff, this.settings, this.store, this.session, scheduler);
+		this.handoff.rebalancing(this.rebalancer);
+		SessionRenewer renewer = new SessionRenewer(this.registration, this.settings, this.store, this.session, scheduler);
+		this.sweeper = new LeaseSweeper(this.settings, this.store, this.runtime, scheduler, this.brokerInput, this.held,
+				this.status, this.rebalancer, this.metrics, this::redisFailed, this::checkKeyspaceConfiguration,
+				this::candidatesQueued);
+		this.registration.started(renewer, this.sweeper, this.rebalancer);
+		renewer.start();
 		this.sweeper.start();
-		this.claimWorker = new ClaimWorker(this, this.brokerInput, this.keyspaceQueue);
-		String prefix = "stream-lease-" + this.settings.serviceName() + "-";
-		this.claimThread = threads(prefix + "claims").newThread(this.claimWorker);
-		this.claimThread.start();
-		this.lastRenewal = Instant.now();
-	}
-
-	private void register() {
-		long deadline = System.nanoTime() + this.settings.hbInterval().plusMillis(200).toNanos();
-		while (true) {
-			long sent = System.nanoTime();
-			LeaseStore.Registration registration = this.store.register();
-			if (!registration.taken()) {
-				this.session.opened(registration.sessionId(), sent);
-				return;
-			}
-			long left = registration.takenForMillis();
-			if (System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(left) - deadline > 0) {
-				throw new DuplicateConsumerException("Consumer id '" + id() + "' is already used by a live consumer of service '"
-						+ this.settings.serviceName() + "' (its session keeps being renewed). Two instances with one id "
-						+ "would process the same streams: give every instance a unique consumer id "
-						+ "(stream-lease.consumer-id, or the POD_NAME environment variable).");
-			}
-			logger.info("Consumer id '{}' of service '{}' is still registered by an earlier instance; waiting {} ms for it "
-					+ "to lapse", id(), this.settings.serviceName(), left);
-			if (!sleepWhileRunning(Duration.ofMillis(Math.max(10, left + 10)))) {
-				throw new StreamLeaseException("Start of service '" + this.settings.serviceName() + "' was interrupted");
-			}
-		}
+		this.claimWorker = new ClaimWorker(this.settings, this.brokerInput, this.keyspaceQueue, this.runtime, this.held,
+				this.status, this.acquisitions, this.rebalancer, this::redisFailed);
+		this.runtime.startClaims(this.claimWorker);
+		this.status.renewed();
 	}
 
 	/**
@@ -406,11 +316,11 @@ public final class StreamLeaseEngine implements AutoCloseable {
 		if (held != null) {
 			return new ClaimResult(ClaimResult.Status.OWNED, stream, held, id());
 		}
-		if (room() <= 0) {
+		if (this.held.room() <= 0) {
 			return new ClaimResult(ClaimResult.Status.AT_CAPACITY, stream, null, null);
 		}
 		try {
-			List<ClaimResult> results = claimBatch(List.of(new LeaseStore.Request(stream, "")), false);
+			List<ClaimResult> results = this.acquisitions.claim(List.of(new LeaseStore.Request(stream, "")), false);
 			if (results.isEmpty()) {
 				throw new RedisCallException("Cannot claim stream '" + stream + "' now: the session of consumer '" + id()
 						+ "' is not live (Redis unreachable, or the session is being registered again); try again", null);
@@ -433,7 +343,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 			throw new LeaseLostException(stream, "Cannot finish stream '" + stream + "': consumer '" + id()
 					+ "' does not hold its lease");
 		}
-		finish(lease);
+		this.owner.finish(lease);
 	}
 
 	/**
@@ -445,18 +355,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 * retried.
 	 */
 	public void handOff(LeasedStream stream) {
-		Lease lease = this.held.get(stream.name());
-		if (lease == null || lease != stream || lease.finishing || !lease.end(Lease.State.HANDED_OFF)) {
-			return;
-		}
-		this.held.remove(lease);
-		Rebalancer current = this.rebalancer;
-		if (lease.yielding() && current != null) {
-			// asked to yield for fair share: released in a batch, naming the peer meant to claim it
-			current.handedOff(lease);
-			return;
-		}
-		releaseOnServer(lease, 0);
+		this.handoff.handOffOne(stream);
 	}
 
 	/**
@@ -470,62 +369,13 @@ public final class StreamLeaseEngine implements AutoCloseable {
 				: new FairShare(this.settings.rebalance().enabled(), Double.NaN, 0, 0, 0);
 	}
 
-	/** Whether this consumer holds fewer streams than its fair share (always true with rebalancing off). */
-	boolean belowShare() {
-		Rebalancer current = this.rebalancer;
-		return current == null || current.belowShare();
-	}
-
-	/** Whether this consumer released streams for a rebalance within {@code window}. */
-	boolean rebalancedWithin(Duration window) {
-		Rebalancer current = this.rebalancer;
-		return current != null && current.handedOffWithin(window);
-	}
-
-	/** Whether a counted peer held fewer streams than its share at the last renewal (always false when off). */
-	boolean peersBelowShare() {
-		Rebalancer current = this.rebalancer;
-		return current != null && current.peersBelowShare();
-	}
-
-	/** How many more streams handed to this consumer by a rebalance it claims now (what it lacks to its share). */
-	int shareRoom() {
-		return shareRoom(null);
-	}
-
-	/** What this consumer lacks to its share once {@code departed} (null for none) no longer counts. */
-	int shareRoom(String departed) {
-		Rebalancer current = this.rebalancer;
-		return (current != null) ? current.shareRoom(departed) : Integer.MAX_VALUE;
-	}
-
-	private void releaseOnServer(Lease lease, int attempt) {
-		String sessionId = this.session.id();
-		if (sessionId == null || !sessionId.equals(lease.record().sessionId())) {
-			return;
-		}
-		try {
-			if (this.store.handoffStreams(sessionId, List.of(lease.name()), List.of(lease.record())) > 0) {
-				this.handedOff.increment();
-				this.metrics.handedOff(1);
-			}
-		}
-		catch (RuntimeException ex) {
-			if (this.running && redisFailed("handing off stream '" + lease.name() + "'", ex) && this.scheduler != null
-					&& !this.scheduler.isShutdown()) {
-				this.scheduler.schedule(() -> releaseOnServer(lease, attempt + 1),
-						Math.max(1, backgroundRetryDelay(attempt + 1).toMillis()), TimeUnit.MILLISECONDS);
-			}
-		}
-	}
-
 	/**
 	 * Finishes every held stream (the Done of redis-stream-client-go), then closes the engine.
 	 */
 	public void done() {
 		for (Lease lease : this.held.snapshot()) {
 			try {
-				finish(lease);
+				this.owner.finish(lease);
 			}
 			catch (LeaseLostException ex) {
 				logger.debug("Stream '{}' was lost before it could be finished", lease.name());
@@ -540,16 +390,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 * the rest.
 	 */
 	public void stopReading() {
-		if (this.state != EngineState.RUNNING) {
-			return;
-		}
-		this.reading = false;
-		this.held.wakeAll();
-		join(this.readerThread);
-		if (this.claimThread != null) {
-			this.claimThread.interrupt();
-			join(this.claimThread);
-		}
+		this.runtime.stopReading();
 	}
 
 	/**
@@ -560,18 +401,12 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 * engine is starting or running.
 	 */
 	public void pause() {
-		if ((this.state != EngineState.RUNNING && this.state != EngineState.STARTING) || !this.intake.close()) {
+		if (!this.runtime.closeIntake()) {
 			return;
 		}
 		this.held.wakeAll();
 		candidatesQueued();
-		int takers = (alive(this.readerThread) && this.state == EngineState.RUNNING ? 1 : 0) + (alive(this.claimThread) ? 1 : 0);
-		try {
-			this.intake.awaitParked(takers, PAUSE_WAIT);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-		}
+		this.runtime.awaitTakersParked(PAUSE_WAIT);
 		logger.info("Stream Lease engine paused: service '{}', consumer '{}' takes no new streams; its {} held streams "
 				+ "stay renewed", this.settings.serviceName(), id(), this.held.size());
 	}
@@ -581,7 +416,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 * meanwhile.
 	 */
 	public void resume() {
-		if (!this.intake.open()) {
+		if (!this.runtime.openIntake()) {
 			return;
 		}
 		candidatesQueued();
@@ -594,7 +429,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 * Whether the intake is paused ({@link #pause()}).
 	 */
 	public boolean isPaused() {
-		return !this.intake.isOpen();
+		return this.runtime.isPaused();
 	}
 
 	/**
@@ -605,43 +440,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 * @return how many streams were handed off
 	 */
 	public int handOffHeld() {
-		List<Lease> leases = new ArrayList<>();
-		for (Lease lease : this.held.snapshot()) {
-			if (!lease.finishing && lease.end(Lease.State.HANDED_OFF)) {
-				this.held.remove(lease);
-				leases.add(lease);
-			}
-		}
-		for (int from = 0; from < leases.size(); from += HANDOFF_CHUNK) {
-			List<Lease> chunk = leases.subList(from, Math.min(leases.size(), from + HANDOFF_CHUNK));
-			String sessionId = this.session.id();
-			List<String> names = new ArrayList<>(chunk.size());
-			List<OwnershipRecord> records = new ArrayList<>(chunk.size());
-			for (Lease lease : chunk) {
-				if (sessionId != null && sessionId.equals(lease.record().sessionId())) {
-					names.add(lease.name());
-					records.add(lease.record());
-				}
-			}
-			if (names.isEmpty()) {
-				continue;
-			}
-			try {
-				int released = this.store.handoffStreams(sessionId, names, records);
-				this.handedOff.add(released);
-				this.metrics.handedOff(released);
-			}
-			catch (RuntimeException ex) {
-				// one by one, retried in the background while Redis does not answer
-				redisFailed("handing off " + names.size() + " streams", ex);
-				chunk.forEach((lease) -> releaseOnServer(lease, 1));
-			}
-		}
-		if (!leases.isEmpty()) {
-			logger.info("Consumer '{}' of service '{}' handed off {} streams", id(), this.settings.serviceName(),
-					leases.size());
-		}
-		return leases.size();
+		return this.handoff.releaseHeld();
 	}
 
 	/**
@@ -651,31 +450,24 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 */
 	@Override
 	public void close() {
-		synchronized (this.lifecycle) {
-			if (this.state != EngineState.RUNNING && this.state != EngineState.STARTING) {
-				return;
-			}
-			this.state = EngineState.STOPPING;
-			this.running = false;
+		if (!this.runtime.beginStop()) {
+			return;
 		}
 		long started = System.nanoTime();
 		this.held.wakeAll();
 		int count = 0;
 		if (this.settings.handoffOnClose()) {
 			// first, without waiting for the reader's blocking read: peers can claim while this engine winds down
-			count += handoffAll();
+			count += this.handoff.endSession();
 		}
-		join(this.readerThread);
-		if (this.claimThread != null) {
-			this.claimThread.interrupt();
-			join(this.claimThread);
-		}
+		this.runtime.joinReader();
+		this.runtime.stopClaims();
 		this.keyspace.stop();
-		removeHandoffListener();
-		shutdownThreads();
+		this.handoff.unsubscribe();
+		this.runtime.shutdownScheduler();
 		if (this.settings.handoffOnClose()) {
 			// then whatever the reader or the claim worker acquired meanwhile
-			count += handoffAll();
+			count += this.handoff.endSession();
 		}
 		else {
 			for (Lease lease : this.held.snapshot()) {
@@ -687,8 +479,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 		}
 		// without handoff the session is left to lapse (its streams become claimable after hb-interval); with handoff
 		// it was ended already
-		this.terminationReason = "closed";
-		this.state = EngineState.TERMINATED;
+		this.runtime.terminated("closed");
 		this.events.add(StreamEvent.terminated("closed", null));
 		logger.info("Stream Lease engine stopped: service '{}', consumer '{}', {} streams {} in {} ms",
 				this.settings.serviceName(), id(), count, this.settings.handoffOnClose() ? "handed off" : "left to lapse",
@@ -713,21 +504,21 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 * The lifecycle state.
 	 */
 	public EngineState state() {
-		return this.state;
+		return this.runtime.state();
 	}
 
 	/**
 	 * Why the engine terminated, or null while it runs.
 	 */
 	public String terminationReason() {
-		return this.terminationReason;
+		return this.runtime.terminationReason();
 	}
 
 	/**
 	 * When the last renewal tick succeeded (start time until the first one).
 	 */
 	public Instant lastRenewal() {
-		return this.lastRenewal;
+		return this.status.lastRenewal();
 	}
 
 	/**
@@ -748,15 +539,14 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 * How many LBS entries were pending in the group at the last sweep (held, being claimed, or orphaned).
 	 */
 	public long lbsPending() {
-		return this.lbsPending;
+		return this.status.lbsPending();
 	}
 
 	/**
 	 * What this engine has done since it started.
 	 */
 	public EngineCounters counters() {
-		return new EngineCounters(this.added.sum(), this.claimed.sum(), this.completed.sum(), this.disownedCount.sum(),
-				this.handedOff.sum(), this.deadLettered.sum(), this.duplicates.sum());
+		return this.status.counters();
 	}
 
 	/**
@@ -767,8 +557,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 * a dependant per held stream.
 	 */
 	public void onYieldRequested(Consumer<LeasedStream> listener) {
-		this.yieldListener = (listener != null) ? listener : (lease) -> {
-		};
+		this.owner.onYieldRequested(listener);
 	}
 
 	/**
@@ -777,15 +566,6 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 */
 	public boolean isYieldRequested(LeasedStream lease) {
 		return (lease instanceof Lease held) && held.yielding();
-	}
-
-	void yieldRequested(Lease lease) {
-		try {
-			this.yieldListener.accept(lease);
-		}
-		catch (RuntimeException ex) {
-			logger.warn("The yield listener failed on stream '{}'", lease.name(), ex);
-		}
 	}
 
 	/**
@@ -807,7 +587,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 * @throws LeaseLostException if this consumer no longer holds the lease
 	 */
 	public int countAttempt(LeasedStream stream) {
-		return ownLease(stream).countAttempt();
+		return this.owner.own(stream).countAttempt();
 	}
 
 	/**
@@ -816,41 +596,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 * @throws LeaseLostException if this consumer no longer holds the lease
 	 */
 	public void deadLetter(LeasedStream stream, String detail) {
-		Lease lease = ownLease(stream);
-		lease.ensureOwned("dead-letter");
-		Map<String, String> fields = deadLetterFields(DeadLetterReason.HANDLER_FAILED, detail, lease.lbsEntryId());
-		fields.put("dead-letter.stream", lease.name());
-		fields.put("dead-letter.attempts", Integer.toString(lease.checkpoint().attempts()));
-		fields.put(LbsEntry.FIELD, LbsEntry.payload(lease.name(), lease.info()));
-		LeaseStore.Fenced reply = this.store.deadLetter(lease.lbsEntryId(), lease.name(), lease.record(), fields,
-				this.settings.deadLetterMaxLength());
-		if (!reply.owned()) {
-			disown(lease, "dead-lettering found the stream " + describeHolder(reply.value()));
-			throw lease.lost("dead-letter", reply.value());
-		}
-		if (lease.end(Lease.State.DONE)) {
-			this.held.remove(lease);
-		}
-		this.deadLettered.increment();
-		this.metrics.deadLettered(DeadLetterReason.HANDLER_FAILED);
-		this.metrics.leaseReleased(lease.name(), "dead-letter");
-		logger.warn("Moved stream '{}' of service '{}' to the dead-letter stream '{}': {}", lease.name(),
-				this.settings.serviceName(), this.store.keys().deadLetters(), detail);
-	}
-
-	private Lease ownLease(LeasedStream stream) {
-		Lease lease = this.held.get(stream.name());
-		if (lease == null || lease != stream) {
-			throw new LeaseLostException(stream.name(), "Consumer '" + id() + "' does not hold the lease of stream '"
-					+ stream.name() + "' (fencing token " + stream.fencingToken() + ")");
-		}
-		return lease;
-	}
-
-	// ---- package-private: the components' view of the engine
-
-	LeaseStore store() {
-		return this.store;
+		this.deadLetters.handlerFailed(this.owner.own(stream), detail);
 	}
 
 	/**
@@ -860,56 +606,9 @@ public final class StreamLeaseEngine implements AutoCloseable {
 		return this.metrics;
 	}
 
-	boolean isRunning() {
-		return this.running;
-	}
-
 	/** The current session id, or null while none is open. */
 	String sessionId() {
 		return this.session.id();
-	}
-
-	/** Whether the session's local safety deadline has not passed. */
-	boolean sessionSafe() {
-		return this.session.isSafe();
-	}
-
-	/** Whether the reader and the claim worker should go on: running and not told to stop reading. */
-	boolean isReading() {
-		return this.running && this.reading;
-	}
-
-	/** Whether the reader and the claim worker may take new streams now: reading and not paused. */
-	boolean isTaking() {
-		return isReading() && this.intake.isOpen();
-	}
-
-	/**
-	 * For the reader and the claim worker between two turns: while paused, parks at most {@code timeout}.
-	 * @return whether they may take new streams
-	 */
-	boolean passIntake(Duration timeout) throws InterruptedException {
-		return this.intake.passOrPark(timeout);
-	}
-
-	void lbsPending(long pending) {
-		this.lbsPending = pending;
-	}
-
-	Collection<Lease> leases() {
-		return this.held.all();
-	}
-
-	boolean holds(String stream) {
-		return this.held.holds(stream);
-	}
-
-	int room() {
-		return this.held.room();
-	}
-
-	List<String> liveConsumers() {
-		return this.liveConsumers;
 	}
 
 	/** A notification did not fit in its queue: sweep shortly, it finds the lapsed lease too. */
@@ -928,587 +627,31 @@ public final class StreamLeaseEngine implements AutoCloseable {
 		}
 	}
 
-	void liveConsumers(List<String> live) {
-		this.liveConsumers = List.copyOf(live);
-	}
-
-	void awaitRoom(Duration timeout) throws InterruptedException {
-		this.held.awaitRoom(timeout, () -> this.running);
-	}
-
-	/**
-	 * Auto-claim off: delivers EXPIRED for the streams pending for a consumer whose session lapsed or ended, so that
-	 * the application claims them with {@link #claim(String)}.
-	 */
-	void expiredStreamsOf(String consumer) throws InterruptedException {
-		for (LeaseStore.Pending pending : this.store.pendingOf(consumer, this.settings.lbsRecoveryCount())) {
-			if (pending.fields().isEmpty()) {
-				continue;
-			}
-			LbsEntry entry = LbsEntry.parse(pending.id(), pending.fields(), this.settings.maxEntrySize());
-			if (entry.valid() && !holds(entry.stream())) {
-				emit(StreamEvent.expired(entry.stream()));
-			}
-		}
-	}
-
-	/**
-	 * Hands ADDED events to the application for streams already registered as held (in order), waiting for room.
-	 */
-	void emitAdded(List<Lease> leases) throws InterruptedException {
-		for (Lease lease : leases) {
-			emit(StreamEvent.added(lease));
-		}
-	}
-
-	/**
-	 * Puts an ADDED or EXPIRED event, waiting for room while the engine runs.
-	 */
-	void emit(StreamEvent event) throws InterruptedException {
-		this.events.put(event, this::isReading);
-	}
-
-	/**
-	 * Registers the outcome of an acquisition: a new lease (ADDED event when {@code emit}), or a counted duplicate.
-	 * @return the lease when this consumer holds the stream now, else null
-	 */
-	Lease accept(LeaseStore.Acquisition acquisition, Map<String, Object> info, List<Lease> toAnnounce)
-			throws InterruptedException {
-		switch (acquisition.status()) {
-			case ACQUIRED, OWNED -> {
-				Lease existing = this.held.get(acquisition.stream());
-				if (existing != null && existing.fencingToken() == acquisition.token()) {
-					return existing;
-				}
-				if (existing != null) {
-					// taken again under a new token while an older lease object was still held here: end the older run
-					disown(existing, "the stream was acquired again with fencing token " + acquisition.token());
-				}
-				Lease lease = new Lease(this, acquisition.stream(), acquisition.lbsId(), info, acquisition.token(),
-						acquisition.recovered(), acquisition.checkpoint(), this.session);
-				this.held.put(lease);
-				if (acquisition.recovered()) {
-					this.claimed.increment();
-				}
-				else {
-					this.added.increment();
-				}
-				this.metrics.leaseAcquired(lease.name(), lease.recovered());
-				this.metrics.streamProcessingStarted(lease.name());
-				logger.debug("Acquired stream '{}' (fencing token {}, recovered {})", lease.name(), lease.fencingToken(),
-						lease.recovered());
-				if (toAnnounce != null) {
-					toAnnounce.add(lease);
-				}
-				return lease;
-			}
-			case DUPLICATE -> {
-				this.duplicates.increment();
-				this.metrics.duplicateSubmission(acquisition.stream());
-				logger.debug("Stream '{}' was submitted again (entry {}) while held by '{}': one more run follows this one",
-						acquisition.stream(), acquisition.lbsId(), acquisition.holder());
-				return null;
-			}
-			default -> {
-				return null;
-			}
-		}
-	}
-
-	/**
-	 * Claims lapsed streams (one script call); ADDED events for the won ones when {@code emit}.
-	 */
-	List<ClaimResult> claimBatch(List<LeaseStore.Request> requests, boolean emit) throws InterruptedException {
-		String sessionId = this.session.id();
-		if (sessionId == null || !this.session.isSafe()) {
-			return List.of();
-		}
-		long sent = System.nanoTime();
-		LeaseStore.Acquisitions reply = await(this.store.acquire(sessionId, requests, true));
-		Duration took = Duration.ofNanos(System.nanoTime() - sent);
-		List<ClaimResult> results = new ArrayList<>(reply.acquisitions().size());
-		List<Lease> added = new ArrayList<>();
-		for (LeaseStore.Acquisition acquisition : reply.acquisitions()) {
-			Map<String, Object> info = Map.of();
-			if (!acquisition.fields().isEmpty()) {
-				LbsEntry entry = LbsEntry.parse(acquisition.lbsId(), acquisition.fields(), Integer.MAX_VALUE);
-				info = entry.info();
-			}
-			Lease lease = accept(acquisition, info, emit ? added : null);
-			ClaimResult.Status status = switch (acquisition.status()) {
-				case ACQUIRED -> ClaimResult.Status.CLAIMED;
-				case OWNED -> ClaimResult.Status.OWNED;
-				case HELD, DUPLICATE -> ClaimResult.Status.ALREADY_CLAIMED;
-				case GONE -> ClaimResult.Status.GONE;
-			};
-			this.metrics.claimAttempt(acquisition.stream(), status, took);
-			results.add(new ClaimResult(status, acquisition.stream(), lease,
-					(status == ClaimResult.Status.ALREADY_CLAIMED) ? acquisition.holder() : null));
-		}
-		emitAdded(added);
-		return results;
-	}
-
-	/**
-	 * Takes over the pending entries of {@code consumer} ("" for every consumer) idle at least {@code minIdle}
-	 * whose streams no live session owns, in chunks of up to claim-chunk-size, as far as there is room; malformed
-	 * entries are dead-lettered. With {@code takeBackOwn}, streams the server says this session owns but that this
-	 * engine does not hold (a reply lost on the way) are claimed again under a new token.
-	 * @return how many streams were taken
-	 */
-	int takeOver(String consumer, Duration minIdle, boolean takeBackOwn) throws InterruptedException {
-		return takeOver(consumer, minIdle, takeBackOwn, Integer.MAX_VALUE);
-	}
-
-	/** {@link #takeOver(String, Duration, boolean)} taking at most {@code limit} streams (fair share). */
-	int takeOver(String consumer, Duration minIdle, boolean takeBackOwn, int limit) throws InterruptedException {
-		int taken = 0;
-		String after = "-";
-		while (isTaking()) {
-			String sessionId = this.session.id();
-			int room = Math.min(room(), limit - taken);
-			if (sessionId == null || !this.session.isSafe() || room <= 0) {
-				break;
-			}
-			long sent = System.nanoTime();
-			LeaseStore.Takeover takeover = this.store.claimPending(sessionId, consumer, minIdle, after, this.settings.lbsRecoveryCount(),
-					Math.min(room, this.settings.lbsRecoveryCount()), takeBackOwn);
-			if (takeover.notLive()) {
-				break;
-			}
-			Duration took = Duration.ofNanos(System.nanoTime() - sent);
-			for (LeaseStore.Pending pending : takeover.malformed()) {
-				deadLetter(LbsEntry.parse(pending.id(), pending.fields(), this.settings.maxEntrySize()));
-			}
-			List<Lease> added = new ArrayList<>(takeover.taken().size());
-			for (LeaseStore.Acquisition acquisition : takeover.taken()) {
-				LbsEntry entry = LbsEntry.parse(acquisition.lbsId(), acquisition.fields(), Integer.MAX_VALUE);
-				accept(acquisition, entry.info(), added);
-				this.metrics.claimAttempt(acquisition.stream(), ClaimResult.Status.CLAIMED, took);
-				taken++;
-			}
-			emitAdded(added);
-			if (takeBackOwn) {
-				List<LeaseStore.Request> lost = new ArrayList<>();
-				for (LeaseStore.Request own : takeover.own()) {
-					if (!holds(own.stream())) {
-						lost.add(own);
-					}
-				}
-				if (!lost.isEmpty()) {
-					taken += (int) claimBatch(lost, true).stream()
-						.filter((result) -> result.status() == ClaimResult.Status.CLAIMED)
-						.count();
-				}
-			}
-			if (takeover.examined() == 0 || takeover.last().equals(after)) {
-				break;
-			}
-			after = takeover.last();
-		}
-		return taken;
-	}
-
-	/**
-	 * Moves a malformed LBS entry to the dead-letter stream with the reason and its original fields.
-	 */
-	void deadLetter(LbsEntry entry) {
-		Map<String, String> fields = deadLetterFields(entry.rejection(), entry.detail(), entry.id());
-		entry.fields().forEach(fields::putIfAbsent);
-		this.store.deadLetter(entry.id(), "", null, fields, this.settings.deadLetterMaxLength());
-		this.deadLettered.increment();
-		this.metrics.deadLettered(entry.rejection());
-		logger.warn("Moved LBS entry {} of service '{}' to the dead-letter stream '{}': {}", entry.id(),
-				this.settings.serviceName(), this.store.keys().deadLetters(), entry.detail());
-	}
-
-	private Map<String, String> deadLetterFields(DeadLetterReason reason, String detail, String lbsId) {
-		Map<String, String> fields = new LinkedHashMap<>();
-		fields.put("dead-letter.reason", reason.tag());
-		fields.put("dead-letter.detail", detail);
-		fields.put("dead-letter.lbs-id", lbsId);
-		fields.put("dead-letter.consumer", id());
-		fields.put("dead-letter.at", Instant.now().toString());
-		return fields;
-	}
-
-	/**
-	 * Finishes a stream (fenced).
-	 */
-	void finish(Lease lease) {
-		lease.ensureOwned("finish");
-		LeaseStore.Finish reply;
-		try {
-			reply = this.store.finish(lease.name(), lease.record(), this.settings.checkpointRetention());
-		}
-		catch (RuntimeException ex) {
-			if (RedisFault.of(ex).fatal() || !this.running) {
-				throw ex;
-			}
-			// the stream stays held (its session keeps it): finishing is retried until it succeeds or the stream is
-			// lost, so that it can never stay owned, unfinished, by a consumer that moved on
-			lease.finishing = true;
-			retryFinish(lease, 1);
-			throw new RedisCallException("Could not finish stream '" + lease.name() + "' now (" + ex.getMessage()
-					+ "); consumer '" + id() + "' keeps it and finishes it as soon as Redis answers", ex);
-		}
-		completeFinish(lease, reply);
-	}
-
-	private void retryFinish(Lease lease, int attempt) {
-		if (this.scheduler == null || this.scheduler.isShutdown()) {
-			return;
-		}
-		Duration delay = backgroundRetryDelay(attempt);
-		this.scheduler.schedule(() -> {
-			if (lease.state() != Lease.State.HELD || !this.running) {
-				return;
-			}
-			try {
-				completeFinish(lease, this.store.finish(lease.name(), lease.record(), this.settings.checkpointRetention()));
-				logger.info("Finished stream '{}' of service '{}' after {} retries", lease.name(),
-						this.settings.serviceName(), attempt);
-			}
-			catch (LeaseLostException ex) {
-				logger.debug("Stream '{}' was lost before it could be finished", lease.name());
-			}
-			catch (RuntimeException ex) {
-				if (redisFailed("finishing stream '" + lease.name() + "' (retry " + attempt + ")", ex)) {
-					retryFinish(lease, attempt + 1);
-				}
-			}
-		}, Math.max(1, delay.toMillis()), TimeUnit.MILLISECONDS);
-	}
-
-	/** The back-off of a call retried in the background for a held stream: the retry settings, at most hb / 2. */
-	private Duration backgroundRetryDelay(int attempt) {
-		Duration delay = this.settings.retry().delay(attempt);
-		Duration cap = this.settings.hbInterval().dividedBy(2);
-		return (delay.compareTo(cap) > 0) ? cap : delay;
-	}
-
-	private void completeFinish(Lease lease, LeaseStore.Finish reply) {
-		if (reply.status() == LeaseStore.FinishStatus.NOT_OWNER) {
-			disown(lease, "finishing found the stream " + describeHolder(reply.detail()));
-			throw lease.lost("finish", reply.detail());
-		}
-		// DONE, RESUBMITTED, or FINISHED (this call was repeated after a lost reply: the first one finished it)
-		if (lease.end(Lease.State.DONE)) {
-			this.held.remove(lease);
-		}
-		this.completed.increment();
-		this.metrics.leaseReleased(lease.name(), "done");
-		this.metrics.streamProcessingEnded(lease.name(), Duration.ofNanos(System.nanoTime() - lease.acquiredNanos()));
-		if (reply.status() == LeaseStore.FinishStatus.RESUBMITTED) {
-			logger.debug("Stream '{}' finished; it was submitted again meanwhile, so it is announced again as {}",
-					lease.name(), reply.detail());
-		}
-	}
-
-	/** Describes the ownership record a refused fenced write found, naming its holder when it can. */
-	String describeHolder(String record) {
-		OwnershipRecord parsed = OwnershipRecord.parse(record);
-		String consumer = null;
-		if (parsed != null) {
-			try {
-				consumer = this.store.consumerOf(parsed.sessionId());
-			}
-			catch (RuntimeException ex) {
-				logger.debug("Could not look up the holder of session {}", parsed.sessionId(), ex);
-			}
-		}
-		return OwnershipRecord.describe(record, consumer);
-	}
-
-	/**
-	 * Marks a lease lost and tells the application (DISOWNED).
-	 */
-	boolean disown(Lease lease, String reason) {
-		if (!lease.end(Lease.State.DISOWNED)) {
-			return false;
-		}
-		this.held.remove(lease);
-		this.disownedCount.increment();
-		this.metrics.disowned(lease.name(), reason);
-		this.events.add(StreamEvent.disowned(lease, reason));
-		logger.warn("Consumer '{}' lost stream '{}' (fencing token {}): {}", id(), lease.name(), lease.fencingToken(), reason);
-		return true;
-	}
-
-	/**
-	 * Hands off every held stream at once by ending this consumer's session (one call, whatever the number of
-	 * streams): peers are told and take the session's streams over in chunks. Returns how many leases it ended.
-	 */
-	private int handoffAll() {
-		List<Lease> held = new ArrayList<>();
-		for (Lease lease : this.held.all()) {
-			if (lease.state() == Lease.State.HELD) {
-				held.add(lease);
-			}
-		}
-		String sessionId = this.session.id();
-		if (sessionId != null) {
-			try {
-				this.store.handoffSession(sessionId);
-				this.session.abandon();
-			}
-			catch (RuntimeException ex) {
-				logger.warn("Could not hand off the streams of consumer '{}' ({}): peers will claim them when its session "
-						+ "lapses", id(), ex.getMessage());
-			}
-		}
-		int ended = 0;
-		for (Lease lease : held) {
-			if (lease.end(Lease.State.HANDED_OFF)) {
-				this.held.remove(lease);
-				ended++;
-			}
-		}
-		if (ended > 0 && this.session.id() == null) {
-			this.handedOff.add(ended);
-			this.metrics.handedOff(ended);
-		}
-		return ended;
-	}
-
-	private void handoffReceived(String message) {
-		try {
-			JsonNode root = LbsEntry.JSON.readTree(message);
-			String departing = root.path("consumer").asString(null);
-			if (id().equals(departing)) {
-				return;
-			}
-			List<ClaimCandidate> batch = new ArrayList<>();
-			if (root.has("session")) {
-				batch.add(ClaimCandidate.ofConsumer(departing, "handoff"));
-			}
-			String target = root.path("target").asString(null);
-			for (JsonNode stream : root.path("streams")) {
-				batch.add(new ClaimCandidate(stream.path(0).asString(), stream.path(1).asString(""),
-						(target != null) ? "rebalance" : "handoff", departing, target));
-			}
-			if (batch.isEmpty()) {
-				return;
-			}
-			if (this.brokerInput.offer(batch)) {
-				candidatesQueued();
-			}
-			else {
-				notificationDropped();
-			}
-		}
-		catch (RuntimeException ex) {
-			logger.debug("Ignored a malformed handoff message", ex);
-		}
-	}
-
-	/** What the rebalancer needs of the engine. */
-	private final class RebalancerHost implements Rebalancer.Host {
-
-		@Override
-		public boolean isReading() {
-			// a paused consumer keeps what it holds: it runs no rounds (and publishes no capacity, see RenewerHost)
-			return StreamLeaseEngine.this.isReading() && !isPaused();
-		}
-
-		@Override
-		public Iterable<Lease> leases() {
-			return StreamLeaseEngine.this.held.all();
-		}
-
-		@Override
-		public int heldCount() {
-			return StreamLeaseEngine.this.held.size();
-		}
-
-		@Override
-		public void handOff(Lease lease) {
-			StreamLeaseEngine.this.handOff(lease);
-		}
-
-		@Override
-		public void movedOff(int count) {
-			if (count > 0) {
-				StreamLeaseEngine.this.handedOff.add(count);
-				StreamLeaseEngine.this.metrics.handedOff(count);
-				StreamLeaseEngine.this.metrics.rebalanced(count);
-			}
-		}
-
-		@Override
-		public boolean redisFailed(String what, Throwable failure) {
-			return StreamLeaseEngine.this.redisFailed(what, failure);
-		}
-
-	}
-
-	/** What the session renewer needs of the engine. */
-	private final class RenewerHost implements SessionRenewer.Host {
-
-		@Override
-		public void renewed(LeaseStore.Renewal renewal) {
-			renewed(renewal.live());
-			Rebalancer current = StreamLeaseEngine.this.rebalancer;
-			if (current != null) {
-				current.renewed(renewal);
-			}
-		}
-
-		@Override
-		public long capacity() {
-			// paused: peers count no share for it, so that no rebalance hands it streams it would not take
-			return isPaused() ? 0 : StreamLeaseEngine.this.settings.maxConcurrentStreams();
-		}
-
-		@Override
-		public boolean isRunning() {
-			return StreamLeaseEngine.this.running;
-		}
-
-		@Override
-		public void renewed(Map<String, Long> live) {
-			liveConsumers(new ArrayList<>(live.keySet()));
-			StreamLeaseEngine.this.renewed();
-			long earliest = Long.MAX_VALUE;
-			for (Map.Entry<String, Long> peer : live.entrySet()) {
-				if (!peer.getKey().equals(id())) {
-					earliest = Math.min(earliest, peer.getValue());
-				}
-			}
-			LeaseSweeper current = StreamLeaseEngine.this.sweeper;
-			if (current != null && earliest != Long.MAX_VALUE) {
-				current.watchDeadline(Duration.ofMillis(earliest));
-			}
-		}
-
-		@Override
-		public void sessionLost(String reason) {
-			StreamLeaseEngine.this.sessionLost(reason);
-		}
-
-		@Override
-		public boolean openSession() {
-			return StreamLeaseEngine.this.reopenSession();
-		}
-
-		@Override
-		public void sessionTaken() {
-			terminate("consumer id '" + id() + "' was registered by another instance while this one could not renew its "
-					+ "session (stalled or partitioned); this instance stops", null);
-		}
-
-		@Override
-		public int heldCount() {
-			return StreamLeaseEngine.this.held.size();
-		}
-
-		@Override
-		public boolean redisFailed(String what, Throwable failure) {
-			return StreamLeaseEngine.this.redisFailed(what, failure);
-		}
-
-		@Override
-		public void renewalOverdue(long millis) {
-			if (StreamLeaseEngine.this.reachability.isReachable()) {
-				recordFailure("renewing the session", new RedisCallException("no renewal was confirmed for " + millis
-						+ " ms", null));
-			}
-		}
-
-		@Override
-		public EngineMetrics metrics() {
-			return StreamLeaseEngine.this.metrics;
-		}
-
-	}
-
-	/**
-	 * The session is gone, or may be: disowns every held stream at once, before any fenced write of theirs can be
-	 * accepted, and abandons the session; the renewer registers a new one (ending this one on the server, so that
-	 * its streams are claimable at once, by peers or by this consumer).
-	 */
-	private void sessionLost(String reason) {
-		String abandoned = this.session.abandon();
-		int count = 0;
-		for (Lease lease : this.held.snapshot()) {
-			if (disown(lease, reason)) {
-				count++;
-			}
-		}
-		if (abandoned != null) {
-			logger.warn("Consumer '{}' of service '{}' lost its session ({}): {} streams disowned; registering again",
-					id(), this.settings.serviceName(), reason, count);
-			SessionRenewer current = this.renewer;
-			if (current != null && this.running) {
-				this.scheduler.execute(current::tick);
-			}
-		}
-	}
-
-	/**
-	 * Opens a new session after the last one was lost; then takes back what it can of its own pending entries.
-	 * @return whether a session is open now
-	 */
-	private boolean reopenSession() {
-		long sent = System.nanoTime();
-		LeaseStore.Registration registration = this.store.register();
-		if (registration.taken()) {
-			terminate("consumer id '" + id() + "' of service '" + this.settings.serviceName() + "' was registered by "
-					+ "another instance while this one could not renew its session; this instance stops", null);
-			return false;
-		}
-		this.session.opened(registration.sessionId(), sent);
-		logger.info("Consumer '{}' of service '{}' registered again (session {})", id(), this.settings.serviceName(),
-				registration.sessionId());
-		if (!this.session.isSafe() || System.nanoTime() - sent > this.settings.hbInterval().toNanos() / 4) {
-			// the registration was answered late (Redis slow or just back): renew at once, so that the new session's
-			// safety deadline starts from a fresh call instead of lapsing right away
-			SessionRenewer current = this.renewer;
-			if (current != null) {
-				this.scheduler.execute(current::tick);
-			}
-		}
-		List<ClaimCandidate> own = List.of(ClaimCandidate.ofConsumer(id(), "session"));
-		if (this.brokerInput.offer(own)) {
-			candidatesQueued();
-		}
-		return true;
-	}
-
 	/**
 	 * Stops the engine for good after a fatal error: TERMINATED with the reason.
 	 */
 	void terminate(String reason, Throwable cause) {
-		synchronized (this.lifecycle) {
-			if (this.state == EngineState.TERMINATED || this.state == EngineState.STOPPING) {
-				return;
-			}
-			this.state = EngineState.STOPPING;
-			this.running = false;
+		if (!this.runtime.beginTermination(reason)) {
+			return;
 		}
 		logger.error("Stream Lease engine of service '{}', consumer '{}' terminated: {}", this.settings.serviceName(), id(),
 				reason, cause);
-		this.terminationReason = reason;
 		this.held.wakeAll();
 		// the caller may be a thread of the scheduler or the claim worker: clean up on a thread of its own, so that
 		// stopping those does not interrupt the handoff
-		Thread cleanup = new Thread(() -> {
+		this.runtime.startThread("terminate", () -> {
 			// hand off at once (best effort: Redis may be the reason), then again after the threads stopped
-			handoffAll();
-			if (this.claimThread != null) {
-				this.claimThread.interrupt();
-			}
-			join(this.readerThread);
-			join(this.claimThread);
+			this.handoff.endSession();
+			this.runtime.interruptClaims();
+			this.runtime.joinReader();
+			this.runtime.stopClaims();
 			this.keyspace.stop();
-			removeHandoffListener();
-			shutdownThreads();
-			handoffAll();
-			this.state = EngineState.TERMINATED;
+			this.handoff.unsubscribe();
+			this.runtime.shutdownScheduler();
+			this.handoff.endSession();
+			this.runtime.terminated();
 			this.events.add(StreamEvent.terminated(reason, cause));
-		}, "stream-lease-" + this.settings.serviceName() + "-terminate");
-		cleanup.setDaemon(true);
-		cleanup.start();
+		});
 	}
 
 	/**
@@ -1516,20 +659,7 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 * off or deregistered, the leases lapse on the server. For tests of failover.
 	 */
 	void kill() {
-		synchronized (this.lifecycle) {
-			this.running = false;
-			this.state = EngineState.TERMINATED;
-			this.terminationReason = "killed";
-		}
-		if (this.scheduler != null) {
-			this.scheduler.shutdownNow();
-		}
-		for (Thread thread : new Thread[] { this.readerThread, this.claimThread }) {
-			if (thread != null) {
-				thread.interrupt();
-			}
-		}
-		this.held.wakeAll();
+		this.runtime.kill();
 	}
 
 	/**
@@ -1540,16 +670,16 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 */
 	boolean redisFailed(String what, Throwable failure) {
 		RedisFault fault = RedisFault.of(failure);
-		if (fault.fatal() && this.running) {
+		if (fault.fatal() && this.runtime.isRunning()) {
 			terminate(fault.reason(what, failure), LeaseScript.unwrap(failure));
 			return false;
 		}
 		recordFailure(what, failure);
-		return this.running;
+		return this.runtime.isRunning();
 	}
 
 	private void recordFailure(String what, Throwable failure) {
-		if (!this.running) {
+		if (!this.runtime.isRunning()) {
 			logger.debug("Redis call failed while {} as the engine stopped", what, failure);
 			return;
 		}
@@ -1561,60 +691,13 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	}
 
 	private void redisAnswersAgain() {
-		if (this.state == EngineState.RUNNING) {
+		if (this.runtime.state() == EngineState.RUNNING) {
 			this.keyspace.ensureConfigured(false);
 		}
 	}
 
 	void checkKeyspaceConfiguration() {
 		this.keyspace.ensureConfigured(false);
-	}
-
-	void renewed() {
-		this.lastRenewal = Instant.now();
-		redisRecovered();
-	}
-
-	/**
-	 * Waits before retrying a failed call, waking early when the engine stops or when another component (the
-	 * renewer retries every tenth of hb-interval) finds Redis reachable again, so that a long back-off does not
-	 * delay the recovery.
-	 * @return false if interrupted
-	 */
-	boolean backOff(Duration duration) {
-		return sleep(duration, () -> this.running, this.reachability::isReachable);
-	}
-
-	/**
-	 * Sleeps, waking early when the engine stops.
-	 * @return false if interrupted
-	 */
-	boolean sleepWhileRunning(Duration duration) {
-		return sleep(duration, () -> this.running || this.state == EngineState.STARTING, () -> false);
-	}
-
-	/**
-	 * Sleeps up to {@code duration} in steps of at most 50 ms while {@code awake} holds, returning early once
-	 * {@code wakeEarly} does.
-	 * @return false if interrupted
-	 */
-	private static boolean sleep(Duration duration, java.util.function.BooleanSupplier awake,
-			java.util.function.BooleanSupplier wakeEarly) {
-		long until = System.nanoTime() + duration.toNanos();
-		try {
-			while (awake.getAsBoolean()) {
-				long left = until - System.nanoTime();
-				if (left <= 0 || wakeEarly.getAsBoolean()) {
-					return true;
-				}
-				Thread.sleep(Math.min(TimeUnit.NANOSECONDS.toMillis(left) + 1, 50));
-			}
-			return true;
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-			return false;
-		}
 	}
 
 	static <T> T await(CompletableFuture<T> future) throws InterruptedException {
@@ -1631,58 +714,10 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	}
 
 	private void ensureRunning(String action) {
-		if (this.state != EngineState.RUNNING) {
+		if (this.runtime.state() != EngineState.RUNNING) {
 			throw new IllegalStateException("Cannot " + action + ": the engine of service '" + this.settings.serviceName()
-					+ "' is " + this.state.name().toLowerCase());
+					+ "' is " + this.runtime.state().name().toLowerCase());
 		}
-	}
-
-	private void removeHandoffListener() {
-		if (this.handoffTopic != null) {
-			try {
-				this.handoffTopic.removeListener(this.handoffListenerId);
-			}
-			catch (RuntimeException ex) {
-				logger.debug("Could not unsubscribe from handoff messages", ex);
-			}
-		}
-	}
-
-	private void shutdownThreads() {
-		if (this.scheduler != null) {
-			this.scheduler.shutdownNow();
-			try {
-				this.scheduler.awaitTermination(1, TimeUnit.SECONDS);
-			}
-			catch (InterruptedException ex) {
-				Thread.currentThread().interrupt();
-			}
-		}
-	}
-
-	private static boolean alive(Thread thread) {
-		return thread != null && thread.isAlive();
-	}
-
-	private static void join(Thread thread) {
-		if (thread == null || thread == Thread.currentThread()) {
-			return;
-		}
-		try {
-			thread.join(2000);
-		}
-		catch (InterruptedException ex) {
-			Thread.currentThread().interrupt();
-		}
-	}
-
-	private static ThreadFactory threads(String name) {
-		AtomicInteger count = new AtomicInteger();
-		return (runnable) -> {
-			Thread thread = new Thread(runnable, name + ((count.getAndIncrement() == 0) ? "" : "-" + count.get()));
-			thread.setDaemon(true);
-			return thread;
-		};
 	}
 
 }
