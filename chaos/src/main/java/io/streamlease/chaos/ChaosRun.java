@@ -422,6 +422,22 @@ final class ChaosRun implements AutoCloseable {
 		}
 	}
 
+	/**
+	 * Copies the log of every Redis server of the run (data nodes and Sentinels) next to the instances' logs, as
+	 * {@code redis-<role>-<port>.log}: closing the topology deletes the servers' directories, and a failover is
+	 * explained by what the Sentinels logged (+sdown, +switch-master, +convert-to-slave...).
+	 */
+	private void keepRedisLogs() {
+		this.redis.servers().forEach((name, server) -> {
+			try {
+				Files.writeString(this.dir.resolve("redis-" + name + ".log"), server.log() + "\n");
+			}
+			catch (IOException | RuntimeException ex) {
+				logger.warn("Could not keep the log of Redis {}: {}", name, ex.toString());
+			}
+		});
+	}
+
 	@Override
 	public void close() {
 		for (InjectedFault fault : this.faults) {
@@ -433,6 +449,7 @@ final class ChaosRun implements AutoCloseable {
 		this.fleet.close();
 		this.control.close();
 		this.feederClient.close();
+		keepRedisLogs();
 		this.redis.close();
 		logger.info("Chaos run '{}' closed", this.name);
 	}
