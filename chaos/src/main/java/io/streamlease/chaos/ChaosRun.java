@@ -322,6 +322,11 @@ final class ChaosRun implements AutoCloseable {
 		for (String failed : this.fleet.failedStarts()) {
 			report.violations.add("an instance failed to start (it was launched again): " + failed);
 		}
+		if (this.redis.replicated()) {
+			report.notes.add("the feeder counted a session as submitted only once a replica had it (WAIT); the longest "
+					+ "wait was " + this.feeder.longestReplicaWaitMillis() + " ms (after a failover the new master has no "
+					+ "replica until the Sentinels demote the restarted old one)");
+		}
 		if (this.feeder.rewrites() > 0) {
 			report.notes.add(this.feeder.rewrites() + " sessions were written again because the master failed before a "
 					+ "replica confirmed them (WAIT)");

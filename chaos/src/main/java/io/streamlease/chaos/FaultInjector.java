@@ -311,7 +311,7 @@ final class FaultInjector {
 				try {
 					this.control.call(command.toArray(String[]::new));
 					// on a replicated Redis, make it durable as the feeder does; written again if the master failed
-					if (!this.redis.replicated() || this.control.waitForReplica()) {
+					if (!this.redis.replicated() || this.control.waitForReplica(SessionFeeder.REPLICA_PATIENCE)) {
 						break;
 					}
 					retried = true;
