@@ -322,6 +322,11 @@ final class ChaosRun implements AutoCloseable {
 		for (String failed : this.fleet.failedStarts()) {
 			report.violations.add("an instance failed to start (it was launched again): " + failed);
 		}
+		if (this.redis.replicated()) {
+			report.notes.add("the feeder counted a session as submitted only once a replica had it (WAIT); the longest "
+					+ "wait was " + this.feeder.longestReplicaWaitMillis() + " ms (after a failover the new master has no "
+					+ "replica until the Sentinels demote the restarted old one)");
+		}
 		if (this.feeder.rewrites() > 0) {
 			report.notes.add(this.feeder.rewrites() + " sessions were written again because the master failed before a "
 					+ "replica confirmed them (WAIT)");
@@ -422,6 +427,22 @@ final class ChaosRun implements AutoCloseable {
 		}
 	}
 
+	/**
+	 * Copies the log of every Redis server of the run (data nodes and Sentinels) next to the instances' logs, as
+	 * {@code redis-<role>-<port>.log}: closing the topology deletes the servers' directories, and a failover is
+	 * explained by what the Sentinels logged (+sdown, +switch-master, +convert-to-slave...).
+	 */
+	private void keepRedisLogs() {
+		this.redis.servers().forEach((name, server) -> {
+			try {
+				Files.writeString(this.dir.resolve("redis-" + name + ".log"), server.log() + "\n");
+			}
+			catch (IOException | RuntimeException ex) {
+				logger.warn("Could not keep the log of Redis {}: {}", name, ex.toString());
+			}
+		});
+	}
+
 	@Override
 	public void close() {
 		for (InjectedFault fault : this.faults) {
@@ -433,6 +454,7 @@ final class ChaosRun implements AutoCloseable {
 		this.fleet.close();
 		this.control.close();
 		this.feederClient.close();
+		keepRedisLogs();
 		this.redis.close();
 		logger.info("Chaos run '{}' closed", this.name);
 	}

@@ -445,15 +445,18 @@ final class ChaosVerifier {
 
 	/**
 	 * Through a Redis fault every watched instance's health must be UP again afterwards; a fault long enough that
-	 * every engine must have noticed it must also have shown as DOWN.
+	 * every engine must have noticed it must also have shown as DOWN on every instance that served from before the
+	 * fault until its end (not on one killed, stopped or replaced meanwhile by an instance fault of the same round).
 	 */
 	private void checkHealthThrough(RunReport report, ScenarioStats stats, InjectedFault fault) {
 		if (fault.health() == null) {
 			return;
 		}
 		HealthWatch.Recovery health = fault.health().recovery();
-		stats.healthWatched += health.watched().size();
-		stats.healthDownSeen += health.sawDown().size();
+		List<String> servingThrough = health.servingThrough();
+		stats.healthWatched += servingThrough.size();
+		stats.healthDownSeen += (int) servingThrough.stream().filter(health.sawDown()::contains).count();
+		health.notServingThrough().forEach((consumer, what) -> stats.healthNotJudged.add(consumer + ": " + what));
 		stats.healthUpMillis.addAll(health.upAfterMillis().values());
 		for (String consumer : health.watched()) {
 			if (!health.upAfterMillis().containsKey(consumer)) {
@@ -461,7 +464,8 @@ final class ChaosVerifier {
 						+ " ended at " + Instant.ofEpochMilli(fault.endMillis()) + " (last: "
 						+ health.lastHealth().get(consumer) + ")");
 			}
-			if (!health.sawDown().contains(consumer)
+			// only a process that served from before the fault until its end can be expected to have shown it
+			if (servingThrough.contains(consumer) && !health.sawDown().contains(consumer)
 					&& fault.endMillis() - fault.startMillis() >= HEALTH_DOWN_EXPECTED_MILLIS) {
 				report.unmetExpectations.add("health of " + consumer + " never reported DOWN during " + fault.describe()
 						+ " (" + (fault.endMillis() - fault.startMillis()) + " ms without Redis)");

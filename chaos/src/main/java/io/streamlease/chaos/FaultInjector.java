@@ -130,8 +130,9 @@ final class FaultInjector {
 	private InjectedFault pauseRedis(FaultKind kind, String round, Duration pause) {
 		RedisServer server = this.redis.server();
 		Map<String, InjectedFault.HeldLease> held = leases(null);
-		List<String> bystanders = serving();
-		HealthWatch watch = HealthWatch.start(this.fleet, bystanders);
+		List<SampleInstance> serving = serving();
+		List<String> bystanders = consumerIds(serving);
+		HealthWatch watch = HealthWatch.start(this.fleet, serving);
 		long start = System.currentTimeMillis();
 		server.pause();
 		logger.info("[{}] stopped Redis (SIGSTOP) for {} ms; {} lease(s) at stake", round, pause.toMillis(), held.size());
@@ -150,8 +151,9 @@ final class FaultInjector {
 	private InjectedFault restartRedis(String round) {
 		RedisServer server = this.redis.server();
 		Map<String, InjectedFault.HeldLease> held = leases(null);
-		List<String> bystanders = serving();
-		HealthWatch watch = HealthWatch.start(this.fleet, bystanders);
+		List<SampleInstance> serving = serving();
+		List<String> bystanders = consumerIds(serving);
+		HealthWatch watch = HealthWatch.start(this.fleet, serving);
 		long start = System.currentTimeMillis();
 		server.stop();
 		logger.info("[{}] stopped Redis (SIGTERM); down for {} ms; {} lease(s) at stake", round,
@@ -175,9 +177,10 @@ final class FaultInjector {
 	private InjectedFault wipeRedis(String round) {
 		RedisServer server = this.redis.server();
 		Map<String, InjectedFault.HeldLease> held = leases(null);
-		List<String> bystanders = serving();
+		List<SampleInstance> serving = serving();
+		List<String> bystanders = consumerIds(serving);
 		Path directory = localDirectory();
-		HealthWatch watch = HealthWatch.start(this.fleet, bystanders);
+		HealthWatch watch = HealthWatch.start(this.fleet, serving);
 		long[] times = new long[2];
 		this.feeder.whilePaused(() -> {
 			this.archive.snapshot(this.control, this.feeder.sessions());
@@ -205,8 +208,9 @@ final class FaultInjector {
 
 	private InjectedFault failOver(String round) {
 		Map<String, InjectedFault.HeldLease> held = leases(null);
-		List<String> bystanders = serving();
-		HealthWatch watch = HealthWatch.start(this.fleet, bystanders);
+		List<SampleInstance> serving = serving();
+		List<String> bystanders = consumerIds(serving);
+		HealthWatch watch = HealthWatch.start(this.fleet, serving);
 		RedisTopology.Failover failover = this.redis.failOver();
 		logger.info("[{}] killed the master {} (SIGKILL); the Sentinels promoted {} after {} ms; {} lease(s) at stake",
 				round, failover.oldMaster(), failover.newMaster(), failover.promotedMillis() - failover.killedMillis(),
@@ -311,7 +315,7 @@ final class FaultInjector {
 				try {
 					this.control.call(command.toArray(String[]::new));
 					// on a replicated Redis, make it durable as the feeder does; written again if the master failed
-					if (!this.redis.replicated() || this.control.waitForReplica()) {
+					if (!this.redis.replicated() || this.control.waitForReplica(SessionFeeder.REPLICA_PATIENCE)) {
 						break;
 					}
 					retried = true;
@@ -331,8 +335,12 @@ final class FaultInjector {
 				written, null, List.of(), null, null);
 	}
 
-	private List<String> serving() {
-		return this.fleet.current().stream().filter(SampleInstance::isServing).map(SampleInstance::consumerId).toList();
+	private List<SampleInstance> serving() {
+		return this.fleet.current().stream().filter(SampleInstance::isServing).toList();
+	}
+
+	private static List<String> consumerIds(List<SampleInstance> instances) {
+		return instances.stream().map(SampleInstance::consumerId).toList();
 	}
 
 	/**

@@ -15,6 +15,11 @@ import org.slf4j.LoggerFactory;
  * once the fault is over, when each reported UP again. It watches in the background until every instance was UP
  * after the fault, or a bound passed; {@link #recovery()} waits for that. An instance that is stopped or being
  * replaced at that moment (a fault of the same round) is skipped until it serves again.
+ * <p>
+ * The instances watched are the processes serving when the fault began. One that stops serving before the fault
+ * ends (killed, stopped or replaced by an instance fault of the same round) is noted as not serving through it: it
+ * (or its replacement, which may not even serve HTTP before the fault is over) cannot be expected to have reported
+ * DOWN. Whether each watched consumer is UP again afterwards is asked of whatever process has its id then.
  */
 final class HealthWatch implements AutoCloseable {
 
@@ -25,6 +30,12 @@ final class HealthWatch implements AutoCloseable {
 	private final SampleFleet fleet;
 
 	private final List<String> consumers;
+
+	/** The process of each watched consumer when the fault began. */
+	private final Map<String, SampleInstance> original = new LinkedHashMap<>();
+
+	/** The watched consumers whose process stopped serving before the fault ended, and what happened to it. */
+	private final Map<String, String> notServingThrough = new LinkedHashMap<>();
 
 	private final Set<String> sawDown = new LinkedHashSet<>();
 
@@ -42,6 +53,8 @@ final class HealthWatch implements AutoCloseable {
 
 	private volatile long endMillis = -1;
 
+	private final long startMillis = System.currentTimeMillis();
+
 	private volatile long deadlineMillis = Long.MAX_VALUE;
 
 	private Recovery recovery;
@@ -51,7 +64,9 @@ final class HealthWatch implements AutoCloseable {
 	/**
 	 * What the health said through one fault.
 	 *
-	 * @param watched the consumer ids watched
+	 * @param watched the consumer ids watched: those whose process was serving when the fault began
+	 * @param notServingThrough those whose process then stopped serving before the fault ended (killed, stopped or
+	 * replaced by another fault), with what happened: their health during the fault is not judged
 	 * @param sawDown those that reported DOWN at least once during the fault or after it
 	 * @param downReason the reason each of those gave (the first one seen)
 	 * @param upAfterMillis for each watched consumer, how long after the fault ended it first reported UP (absent:
@@ -60,9 +75,14 @@ final class HealthWatch implements AutoCloseable {
 	 * @param statuses every status each one reported (UNREACHABLE: no answer within 2 s)
 	 * @param slowestAnswerMillis the longest each one took to answer
 	 */
-	record Recovery(List<String> watched, Set<String> sawDown, Map<String, String> downReason,
-			Map<String, Long> upAfterMillis, Map<String, String> lastHealth, Map<String, Set<String>> statuses,
-			Map<String, Long> slowestAnswerMillis) {
+	record Recovery(List<String> watched, Map<String, String> notServingThrough, Set<String> sawDown,
+			Map<String, String> downReason, Map<String, Long> upAfterMillis, Map<String, String> lastHealth,
+			Map<String, Set<String>> statuses, Map<String, Long> slowestAnswerMillis) {
+
+		/** The watched consumers whose process served from before the fault until it ended: each must show DOWN. */
+		List<String> servingThrough() {
+			return this.watched.stream().filter((consumer) -> !this.notServingThrough.containsKey(consumer)).toList();
+		}
 
 		/** The slowest instance's time to UP, or -1 when one was not UP again. */
 		long slowestMillis() {
@@ -74,9 +94,10 @@ final class HealthWatch implements AutoCloseable {
 
 	}
 
-	private HealthWatch(SampleFleet fleet, List<String> consumers) {
+	private HealthWatch(SampleFleet fleet, List<SampleInstance> serving) {
 		this.fleet = fleet;
-		this.consumers = List.copyOf(consumers);
+		this.consumers = serving.stream().map(SampleInstance::consumerId).toList();
+		serving.forEach((instance) -> this.original.put(instance.consumerId(), instance));
 		// one thread per instance, so that a slow answer of one does not delay the others
 		this.threads = this.consumers.stream().map((consumer) -> {
 			Thread thread = new Thread(() -> loop(consumer), "chaos-health-watch-" + consumer);
@@ -85,9 +106,9 @@ final class HealthWatch implements AutoCloseable {
 		}).toList();
 	}
 
-	/** Starts watching the consumers now (call just before the fault begins). */
-	static HealthWatch start(SampleFleet fleet, List<String> consumers) {
-		HealthWatch watch = new HealthWatch(fleet, consumers);
+	/** Starts watching the instances serving now (call just before the fault begins). */
+	static HealthWatch start(SampleFleet fleet, List<SampleInstance> serving) {
+		HealthWatch watch = new HealthWatch(fleet, serving);
 		watch.threads.forEach(Thread::start);
 		return watch;
 	}
@@ -122,7 +143,8 @@ final class HealthWatch implements AutoCloseable {
 		synchronized (this.upAfter) {
 			Map<String, String> lastHealth = new LinkedHashMap<>();
 			this.last.forEach((consumer, health) -> lastHealth.put(consumer, health.toString()));
-			this.recovery = new Recovery(this.consumers, new LinkedHashSet<>(this.sawDown),
+			this.recovery = new Recovery(this.consumers, new LinkedHashMap<>(this.notServingThrough),
+					new LinkedHashSet<>(this.sawDown),
 					new LinkedHashMap<>(this.downReason), new LinkedHashMap<>(this.upAfter), lastHealth,
 					new LinkedHashMap<>(this.seen), new LinkedHashMap<>(this.slowestAnswer));
 		}
@@ -141,6 +163,7 @@ final class HealthWatch implements AutoCloseable {
 				}
 			}
 			SampleInstance instance = this.fleet.current(consumer);
+			noteIfNotServing(consumer, instance, asked);
 			if (instance != null && instance.isServing()) {
 				HealthProbe.Health health = HealthProbe.check(instance);
 				long answered = System.currentTimeMillis();
@@ -166,6 +189,26 @@ final class HealthWatch implements AutoCloseable {
 				catch (InterruptedException ex) {
 					return;
 				}
+			}
+		}
+	}
+
+	/** While the fault lasts: notes it when the process serving at its start no longer serves (or was replaced). */
+	private void noteIfNotServing(String consumer, SampleInstance current, long now) {
+		SampleInstance first = this.original.get(consumer);
+		String what;
+		if (current != first) {
+			what = first + " was replaced by " + ((current != null) ? current : "nothing");
+		}
+		else if (!first.isServing()) {
+			what = first + (first.isPaused() ? " was stopped (SIGSTOP)" : " exited");
+		}
+		else {
+			return;
+		}
+		synchronized (this.upAfter) {
+			if (this.endMillis < 0 && !this.notServingThrough.containsKey(consumer)) {
+				this.notServingThrough.put(consumer, what + " " + (now - this.startMillis) + " ms into the fault");
 			}
 		}
 	}

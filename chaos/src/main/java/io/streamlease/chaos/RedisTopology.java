@@ -2,6 +2,7 @@ package io.streamlease.chaos;
 
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 
 import io.streamlease.test.redis.RedisServer;
@@ -36,6 +37,12 @@ interface RedisTopology extends AutoCloseable {
 	 * @throws UnsupportedOperationException for a Sentinel group
 	 */
 	RedisServer server();
+
+	/**
+	 * Every server of the topology, named for its role as started (such as {@code master-40123},
+	 * {@code sentinel-40125}), so that their logs can be kept with the run's.
+	 */
+	Map<String, RedisServer> servers();
 
 	/**
 	 * Kills the master (SIGKILL) and waits until the Sentinels have promoted a replica.

@@ -131,33 +131,70 @@ final class RespClient implements AutoCloseable {
 	}
 
 	/**
-	 * Makes the writes made so far on this connection durable across a failover, as a careful producer would: when
-	 * the master has a replica connected, {@code WAIT 1 1000} until one has them (tried three times). Without a
-	 * connected replica there is nothing a failover could promote, and nothing to wait for.
-	 * @return false when the connection failed (the master may have died before its replica had the writes: write
-	 * them again), true otherwise
+	 * Makes the writes made so far on this connection durable across a failover, as a careful producer would: waits
+	 * until a replica of this master has them ({@code WAIT 1 1000}, as often as it takes, at most {@code patience}).
+	 * A master without a connected replica is not durable and is waited out too: right after a failover the promoted
+	 * replica has none until the Sentinels demote the restarted old master (8 to 15 s later), and until then that old
+	 * master, still answering as a master with its stale data, is a replica in the Sentinels' eyes and a candidate for
+	 * promotion: should the new master stop answering for {@code down-after-milliseconds}, the Sentinels fail back to
+	 * it and every write the new master acknowledged meanwhile is gone.
+	 * @return true once a replica has the writes; false when the connection failed, or its server is no longer the
+	 * master the Sentinels report (the writes may be lost: write them again)
+	 * @throws IllegalStateException when no replica had them within {@code patience}
 	 */
-	boolean waitForReplica() {
+	boolean waitForReplica(Duration patience) {
+		long deadline = System.nanoTime() + patience.toNanos();
 		try {
-			for (int attempt = 1; attempt <= 3; attempt++) {
+			while (true) {
 				String info = String.valueOf(call("INFO", "replication"));
-				long replicas = info.lines()
-					.filter((line) -> line.startsWith("connected_slaves:"))
-					.mapToLong((line) -> Long.parseLong(line.substring("connected_slaves:".length()).trim()))
-					.findFirst()
-					.orElse(0);
-				if (replicas == 0 || (Long) call("WAIT", "1", "1000") >= 1) {
+				if (!"master".equals(infoField(info, "role")) || (this.requireMaster && !isReportedMaster())) {
+					// demoted, or a failover moved the master elsewhere while this socket stayed open
+					reconnectLater();
+					return false;
+				}
+				boolean replicaConnected = Long.parseLong(infoField(info, "connected_slaves")) > 0;
+				if (replicaConnected && (Long) call("WAIT", "1", "1000") >= 1) {
 					return true;
 				}
+				if (System.nanoTime() - deadline > 0) {
+					throw new IllegalStateException("No replica of " + this.connected + " acknowledged the writes within "
+							+ patience.toSeconds() + " s (INFO replication: " + info.lines().toList() + ")");
+				}
+				if (!replicaConnected) {
+					SampleInstance.sleep(100);
+				}
 			}
-			return true;
 		}
-		catch (RuntimeException ex) {
-			if (isTransient(ex)) {
+		catch (RedisErrorException ex) {
+			if (isTransient(ex) || String.valueOf(ex.getMessage()).contains("replica")) {
+				// WAIT on a server demoted since INFO: "WAIT cannot be used with replica instances"
+				reconnectLater();
 				return false;
 			}
 			throw ex;
 		}
+		catch (UncheckedIOException ex) {
+			return false;
+		}
+	}
+
+	/** Closes the socket, so that the next call looks the master up again. */
+	private synchronized void reconnectLater() {
+		disconnect();
+	}
+
+	private synchronized boolean isReportedMaster() {
+		InetSocketAddress reported = this.address.get();
+		return this.connected != null && reported.getPort() == this.connected.getPort()
+				&& reported.getHostString().equals(this.connected.getHostString());
+	}
+
+	private static String infoField(String info, String field) {
+		return info.lines()
+			.filter((line) -> line.startsWith(field + ":"))
+			.map((line) -> line.substring(field.length() + 1).trim())
+			.findFirst()
+			.orElse("");
 	}
 
 	/**

@@ -146,7 +146,12 @@ final class RunReport {
 			if (stats.healthWatched > 0) {
 				out.append("- ").append(stats.scenario).append(": health DOWN during the fault on ")
 					.append(stats.healthDownSeen).append(" of ").append(stats.healthWatched)
-					.append(" instances; Redis answering again → health UP ms (min / median / p99 / max): ")
+					.append(" instances serving from before the fault until its end");
+				if (!stats.healthNotJudged.isEmpty()) {
+					out.append(" (not judged, as they stopped serving during it: ")
+						.append(String.join("; ", stats.healthNotJudged)).append(')');
+				}
+				out.append("; Redis answering again → health UP ms (min / median / p99 / max): ")
 					.append(ScenarioStats.summary(stats.healthUpMillis)).append("; → acting under a new lease ms: ")
 					.append(ScenarioStats.summary(stats.actingAgainMillis)).append('\n');
 			}
@@ -180,7 +185,11 @@ final class RunReport {
 				.append(" lease(s) at stake");
 			if (fault.health() != null) {
 				HealthWatch.Recovery health = fault.health().recovery();
-				out.append("; health DOWN on ").append(health.sawDown()).append(", UP again after (ms) ")
+				out.append("; health DOWN on ").append(health.sawDown());
+				if (!health.notServingThrough().isEmpty()) {
+					out.append(" (not serving through the fault: ").append(health.notServingThrough()).append(')');
+				}
+				out.append(", UP again after (ms) ")
 					.append(health.upAfterMillis()).append(", statuses seen ").append(health.statuses())
 					.append(", slowest health answer (ms) ").append(health.slowestAnswerMillis());
 				if (!health.downReason().isEmpty()) {

@@ -47,6 +47,9 @@ final class ScenarioStats {
 
 	int healthDownSeen;
 
+	/** For Redis faults: watched instances that stopped serving during the fault, so not judged on DOWN. */
+	final List<String> healthNotJudged = new ArrayList<>();
+
 	/** Verified sessions submitted after a fault of the round ended. */
 	long sessionsAfterFault;
 

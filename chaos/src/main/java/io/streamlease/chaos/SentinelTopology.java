@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 
 import io.streamlease.test.redis.RedisSentinelGroup;
@@ -79,6 +81,19 @@ final class SentinelTopology implements RedisTopology {
 	@Override
 	public RedisServer server() {
 		throw new UnsupportedOperationException("The standalone Redis faults do not apply to a Sentinel group");
+	}
+
+	@Override
+	public Map<String, RedisServer> servers() {
+		Map<String, RedisServer> servers = new LinkedHashMap<>();
+		List<RedisServer> dataNodes = this.group.dataNodes();
+		for (int i = 0; i < dataNodes.size(); i++) {
+			servers.put(((i == 0) ? "first-master-" : "first-replica-") + dataNodes.get(i).port(), dataNodes.get(i));
+		}
+		for (RedisServer sentinel : this.group.sentinels()) {
+			servers.put("sentinel-" + sentinel.port(), sentinel);
+		}
+		return servers;
 	}
 
 	@Override

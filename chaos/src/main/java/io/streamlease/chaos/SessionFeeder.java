@@ -22,9 +22,11 @@ import org.slf4j.LoggerFactory;
  * and nothing is written twice. A retried announcement may be a duplicate: Stream Lease's duplicate rule covers that
  * (it is counted as {@link #announcementRetries()}).
  * <p>
- * On a replicated Redis (a Sentinel group) it waits after each session until a replica has it ({@code WAIT}); when
- * the master dies first, it writes the session again to the new master. So a failover never loses what the producer
- * wrote: what it can lose is the engine's own writes, which is what the run tests.
+ * On a replicated Redis (a Sentinel group) it waits after each session until a replica has it ({@code WAIT}), however
+ * long the master has no replica (right after a failover, until the restarted old master is demoted and synchronised:
+ * see {@link RespClient#waitForReplica(Duration)}); when the master dies or is demoted first, it writes the session
+ * again to the current master. A session counts as submitted only once a replica has it, so a failover never loses
+ * what the run expects: what it can lose is the engine's own writes, which is what the run tests.
  */
 final class SessionFeeder implements AutoCloseable {
 
@@ -41,6 +43,12 @@ final class SessionFeeder implements AutoCloseable {
 	private final AtomicInteger announcementRetries = new AtomicInteger();
 
 	private final AtomicInteger rewrites = new AtomicInteger();
+
+	/** How long a session may wait for a replica (a failover and the demotion of the old master take 10 to 20 s). */
+	static final Duration REPLICA_PATIENCE = Duration.ofSeconds(60);
+
+	/** The longest time one session waited for a replica beyond the first {@code WAIT}, in ms. */
+	private volatile long longestReplicaWaitMillis;
 
 	private final boolean durable;
 
@@ -80,7 +88,7 @@ final class SessionFeeder implements AutoCloseable {
 	}
 
 	/**
-	 * @param durable whether to wait for a replica after each session ({@link RespClient#waitForReplica()})
+	 * @param durable whether to wait for a replica after each session ({@link RespClient#waitForReplica(Duration)})
 	 */
 	SessionFeeder(RespClient redis, ChaosSettings settings, boolean durable) {
 		this.redis = redis;
@@ -143,6 +151,11 @@ final class SessionFeeder implements AutoCloseable {
 		return this.rewrites.get();
 	}
 
+	/** The longest one session waited until a replica had it, in ms (a replicated Redis only). */
+	long longestReplicaWaitMillis() {
+		return this.longestReplicaWaitMillis;
+	}
+
 	private void loop() {
 		long interval = (long) (1_000_000_000L / this.settings.sessionsPerSecond());
 		long next = System.nanoTime();
@@ -194,12 +207,22 @@ final class SessionFeeder implements AutoCloseable {
 		while (true) {
 			writeDataStream(stream, writes);
 			announce(stream, announcement);
-			if (!this.durable || this.redis.waitForReplica()) {
+			if (!this.durable) {
 				break;
 			}
-			// the master failed before a replica confirmed: write the session again (the data stream's explicit ids
-			// refuse what the new master already has; a second announcement is a duplicate, which the engine's
-			// duplicate rule covers)
+			long waiting = System.nanoTime();
+			boolean replicated = this.redis.waitForReplica(REPLICA_PATIENCE);
+			long waited = (System.nanoTime() - waiting) / 1_000_000;
+			if (waited > 1000) {
+				logger.info("{} waited {} ms until a replica had it", stream, waited);
+			}
+			this.longestReplicaWaitMillis = Math.max(this.longestReplicaWaitMillis, waited);
+			if (replicated) {
+				break;
+			}
+			// the master failed (or was demoted) before a replica confirmed: write the session again (the data
+			// stream's explicit ids refuse what the current master already has; a second announcement is a duplicate,
+			// which the engine's duplicate rule covers)
 			logger.info("The master failed before a replica had {}; writing it again", stream);
 			this.rewrites.incrementAndGet();
 			this.announcementRetries.incrementAndGet();

@@ -2,6 +2,7 @@ package io.streamlease.chaos;
 
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 
 import io.streamlease.test.redis.RedisServer;
@@ -51,6 +52,11 @@ final class StandaloneTopology implements RedisTopology {
 	@Override
 	public RedisServer server() {
 		return this.server;
+	}
+
+	@Override
+	public Map<String, RedisServer> servers() {
+		return Map.of("server-" + this.server.port(), this.server);
 	}
 
 	@Override

@@ -186,6 +186,11 @@ final class ContainerServerRuntime implements ServerRuntime {
 	}
 
 	@Override
+	public String log() {
+		return logTail(Integer.MAX_VALUE);
+	}
+
+	@Override
 	public void release() {
 		GenericContainer<?> current = this.container;
 		this.container = null;

@@ -169,6 +169,11 @@ final class ProcessServerRuntime implements ServerRuntime {
 		return console + (log.isEmpty() ? "" : "\n" + log);
 	}
 
+	@Override
+	public String log() {
+		return tail(this.directory.resolve(LOG_FILE), 0, Integer.MAX_VALUE);
+	}
+
 	private static long sizeOf(Path file) throws IOException {
 		return Files.exists(file) ? Files.size(file) : 0;
 	}

@@ -177,6 +177,15 @@ public final class RedisSentinelGroup implements AutoCloseable {
 	}
 
 	/**
+	 * Return every data node (the first master and its replicas), running or not, in start order, whatever role
+	 * each has now.
+	 * @return the data nodes
+	 */
+	public List<RedisServer> dataNodes() {
+		return this.dataNodes;
+	}
+
+	/**
 	 * Return the three Sentinels, for example to kill or pause one.
 	 * @return the Sentinels
 	 */

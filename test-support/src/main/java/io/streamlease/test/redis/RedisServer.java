@@ -240,6 +240,16 @@ public final class RedisServer implements AutoCloseable {
 	}
 
 	/**
+	 * Return everything the server has written to its log since it was first started, across restarts (for a
+	 * container, what the current container wrote), for example to keep it with a test's report before
+	 * {@link #close()} deletes it.
+	 * @return the log, empty if there is none
+	 */
+	public String log() {
+		return this.runtime.log();
+	}
+
+	/**
 	 * Start the server again after {@link #stop()} or {@link #kill()}, on the same port, with the same
 	 * configuration and directory, and wait until it answers PING.
 	 * @throws IllegalStateException if it is running, closed, or does not come up within 10 seconds

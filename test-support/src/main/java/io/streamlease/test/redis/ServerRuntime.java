@@ -56,6 +56,12 @@ interface ServerRuntime {
 	String logTail(int lines);
 
 	/**
+	 * Everything the server has written to its log since its first launch (every restart in the same directory
+	 * appends to it), for a test that keeps the logs of a run; empty if there is none.
+	 */
+	String log();
+
+	/**
 	 * Kill the server and free what the backend holds for it, such as its container; a later launch starts
 	 * afresh. Must not block on locks: it runs in the shutdown hook.
 	 */
