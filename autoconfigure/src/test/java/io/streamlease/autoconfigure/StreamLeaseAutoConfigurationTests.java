@@ -231,7 +231,7 @@ class StreamLeaseAutoConfigurationTests {
 		values.put("renewal-timeout", "900ms");
 		values.put("startup.fail-fast", "true");
 		values.put("startup.timeout", "25s");
-		values.put("observation.enabled", "false");
+		values.put("observation.enabled", "true");
 		values.put("rebalance.enabled", "false");
 		values.put("rebalance.interval", "3s");
 		values.put("rebalance.tolerance", "0.2");
@@ -291,7 +291,7 @@ class StreamLeaseAutoConfigurationTests {
 			assertThat(properties.getRenewalTimeout()).isEqualTo(Duration.ofMillis(900));
 			assertThat(properties.getStartup().isFailFast()).isTrue();
 			assertThat(properties.getStartup().getTimeout()).isEqualTo(Duration.ofSeconds(25));
-			assertThat(properties.getObservation().isEnabled()).isFalse();
+			assertThat(properties.getObservation().isEnabled()).isTrue();
 
 			StreamLeasePropertiesMapper mapper = context.getBean(StreamLeasePropertiesMapper.class);
 			assertThat(mapper.defaultService()).isEqualTo("billing");

@@ -42,6 +42,9 @@ import static org.awaitility.Awaitility.await;
  */
 class TracePropagationTests {
 
+	/** Observation is off by default (as spring-kafka's listener observation). */
+	private static final String ON = "stream-lease.observation.enabled=true";
+
 	@SharedRedisServer
 	static RedisServer redis;
 
@@ -67,7 +70,7 @@ class TracePropagationTests {
 			assertThat(handler.info.get("submitted")).containsEntry("tenant", "acme");
 			assertThat(handler.info.get("submitted").get("traceparent")).asString()
 				.matches("00-" + traceId + "-" + producer.getSpanId() + "-01");
-		});
+		}, ON);
 	}
 
 	@Test
@@ -79,7 +82,7 @@ class TracePropagationTests {
 			FinishedSpan consumer = awaitSpan(buildingBlocks, service + " process", "from-redis-cli");
 			assertThat(consumer.getTraceId()).isEqualTo(traceId);
 			assertThat(consumer.getParentId()).isEqualTo("00f067aa0ba902b7");
-		});
+		}, ON);
 	}
 
 	@Test
@@ -102,7 +105,7 @@ class TracePropagationTests {
 					assertThat(span.getParentId()).isEqualTo(producer.getSpanId());
 					assertThat(span.getTags()).containsEntry("mode", "entry").containsKey("entry");
 				});
-		});
+		}, ON);
 	}
 
 	@Test
@@ -113,18 +116,18 @@ class TracePropagationTests {
 			FinishedSpan consumer = awaitSpan(buildingBlocks, service + " process", "b3");
 			assertThat(consumer.getTraceId()).isEqualTo(traceId);
 			assertThat(context.getBean(Traced.class).info.get("b3")).doesNotContainKey("traceparent");
-		});
+		}, ON);
 	}
 
 	@Test
-	void nothingIsObservedNorWrittenIntoTheInfoWhenObservationIsOff() {
+	void nothingIsObservedNorWrittenIntoTheInfoUnlessObservationIsOn() {
 		traced(w3c(), (buildingBlocks, context, service) -> {
 			submitInRootSpan(buildingBlocks, context, "unobserved");
 			Traced handler = context.getBean(Traced.class);
 			await().atMost(Duration.ofSeconds(10)).until(() -> handler.info.containsKey("unobserved"));
 			assertThat(handler.info.get("unobserved")).containsOnlyKeys("tenant");
 			assertThat(buildingBlocks.getFinishedSpans()).noneMatch((span) -> span.getName().startsWith(service));
-		}, "stream-lease.observation.enabled=false");
+		});
 	}
 
 	private interface TracedTest {

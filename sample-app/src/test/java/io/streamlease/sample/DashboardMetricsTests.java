@@ -42,7 +42,8 @@ import static org.awaitility.Awaitility.await;
  * or a rule names; every Stream Lease metric it exports must be on a panel.
  */
 @SpringBootTest(webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
-		properties = { "stream-lease.consumer-id=sample-dashboard", "sample.processing-delay=1ms" })
+		properties = { "stream-lease.consumer-id=sample-dashboard", "sample.processing-delay=1ms",
+				"stream-lease.observation.enabled=true" })
 @DirtiesContext
 class DashboardMetricsTests {
 
