@@ -86,11 +86,14 @@ public final class StreamLeaseEngine implements AutoCloseable {
 
 	private volatile LeaseSweeper sweeper;
 
+	private final RedissonClient redisson;
+
 	private volatile ClaimWorker claimWorker;
 
 	private volatile Rebalancer rebalancer;
 
 	private StreamLeaseEngine(RedissonClient redisson, EngineSettings settings, EngineMetrics metrics) {
+		this.redisson = redisson;
 		this.settings = settings;
 		this.metrics = (metrics != null) ? metrics : EngineMetrics.NONE;
 		byte[] random = new byte[8];
@@ -566,6 +569,14 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	 */
 	public boolean isYieldRequested(LeasedStream lease) {
 		return (lease instanceof Lease held) && held.yielding();
+	}
+
+	/**
+	 * The client that runs the engine's scripts: renewals, acquisitions, and the fenced checkpoint and finishing
+	 * writes (a container compares its master with the data client's in Sentinel mode).
+	 */
+	public RedissonClient redisson() {
+		return this.redisson;
 	}
 
 	/**

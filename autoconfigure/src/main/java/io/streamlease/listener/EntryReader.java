@@ -131,6 +131,8 @@ final class EntryReader {
 
 	private final DataStreamNotifications notifications;
 
+	private final SentinelMasters masters;
+
 	private volatile boolean polling = true;
 
 	private volatile boolean stopped;
@@ -152,10 +154,13 @@ final class EntryReader {
 	 * @param invoker calls the handler method
 	 * @param runs the container's runs in progress: outcomes, the error policy
 	 * @param timeouts the handler timeout, per entry
+	 * @param masters whether the data client and the engine's client use the same master, checked before every
+	 * checkpoint and finish
 	 */
 	EntryReader(String service, RedissonClient redisson, ContainerSettings settings, ExecutorService handlers,
-			HandlerInvoker invoker, HandlerRuns runs, HandlerTimeouts timeouts) {
+			HandlerInvoker invoker, HandlerRuns runs, HandlerTimeouts timeouts, SentinelMasters masters) {
 		this.redisson = redisson;
+		this.masters = masters;
 		this.settings = settings;
 		this.handlers = handlers;
 		this.invoker = invoker;
@@ -177,6 +182,7 @@ final class EntryReader {
 	void add(HandlerRun run) {
 		EntryRun stream = new EntryRun(run);
 		stream.again = true;
+		stream.dataMaster = this.masters.dataMaster();
 		EntryRun previous = this.streams.put(run.lease.name(), stream);
 		if (previous != null) {
 			previous.finished = true;
@@ -654,7 +660,7 @@ final class EntryReader {
 		HandlerRun run = stream.run;
 		MapStreamState state = stream.state();
 		for (StreamEntry entry : batch) {
-			if (run.cancelled || stream.yielding) {
+			if (run.cancelled || stream.yielding || stream.finished) {
 				return;
 			}
 			long started = System.nanoTime();
@@ -673,6 +679,10 @@ final class EntryReader {
 					|| System.nanoTime() - stream.lastCheckpointNanos >= this.settings.checkpointInterval().toNanos()) {
 				checkpoint(stream);
 			}
+		}
+		if (stream.finished) {
+			// a checkpoint was refused (SentinelMasters): the stream was handed off
+			return;
 		}
 		if (batch.size() >= this.settings.entryBatchSize() || !this.notificationsActive) {
 			// there may be more (or, without notifications, only a read tells): read again at once
@@ -739,12 +749,20 @@ final class EntryReader {
 		writeCheckpoint(stream);
 	}
 
-	/** Writes the checkpoint under a permit already taken, and gives the permit back. */
+	/**
+	 * Writes the checkpoint under a permit already taken, and gives the permit back. Refused while the data client's
+	 * writes may be on another master than the checkpoint's ({@link #refusedBySplit}).
+	 */
 	private void writeCheckpoint(EntryRun stream) {
 		try {
+			if (refusedBySplit(stream, "checkpointing")) {
+				return;
+			}
 			stream.run.lease.checkpoint(stream.position, stream.checkpointState());
 			stream.uncheckpointed = 0;
 			stream.lastCheckpointNanos = System.nanoTime();
+			// the entries after this checkpoint are checked against the data client's master from now on
+			stream.dataMaster = this.masters.dataMaster();
 		}
 		catch (LeaseLostException ex) {
 			stream.run.cancel();
@@ -765,6 +783,9 @@ final class EntryReader {
 			return;
 		}
 		try {
+			if (refusedBySplit(stream, "finishing")) {
+				return;
+			}
 			Map<String, String> state = stream.snapshot();
 			state.put(COMPLETED, "true");
 			run.lease.checkpoint(stream.position, Map.copyOf(state));
@@ -782,6 +803,24 @@ final class EntryReader {
 			this.checkpointPermits.release();
 		}
 		this.runs.ended(run);
+	}
+
+	/**
+	 * Whether the data client changed masters since the stream's last checkpoint, or uses another master than the
+	 * engine's client (Sentinel mode, {@link SentinelMasters}): the handler's writes since that checkpoint may be on
+	 * a server that loses them, so nothing is made final. The run ends and the stream is handed off, without counting
+	 * an attempt: it runs again from its last checkpoint (here or on a peer), its entries handled again.
+	 */
+	private boolean refusedBySplit(EntryRun stream, String what) {
+		String split = this.masters.split(stream.dataMaster);
+		if (split == null) {
+			return false;
+		}
+		this.masters.logRefused(what, stream.run.lease.name(), split);
+		stream.finished = true;
+		this.runs.handOff(stream.run);
+		this.runs.ended(stream.run);
+		return true;
 	}
 
 	private boolean acquireCheckpointPermit() {
@@ -854,6 +893,12 @@ final class EntryReader {
 
 		/** A rebalance asked to yield the stream. */
 		volatile boolean yielding;
+
+		/**
+		 * The data client's master when the entries after the last checkpoint began ({@link SentinelMasters}); shared
+		 * by the streams that began on it, null when not checked.
+		 */
+		volatile Object dataMaster;
 
 		volatile boolean completedBefore;
 

@@ -68,6 +68,9 @@ public class StreamLeaseContainer {
 
 	private volatile EntryReader entryReader;
 
+	/** Whether the data client and the engine's client use the same master (Sentinel mode), checked before a finish. */
+	private volatile SentinelMasters masters = SentinelMasters.NONE;
+
 	/**
 	 * A container whose error policy is the one {@code settings} describe.
 	 */
@@ -107,6 +110,7 @@ public class StreamLeaseContainer {
 		String service = this.endpoint.getService();
 		this.engine = this.engineFactory.create(service, streamLimit());
 		this.engine.onYieldRequested(this::yieldAsked);
+		this.masters = SentinelMasters.of(this.redisson, this.engine.redisson());
 		this.handlers = handlerExecutor(service);
 		this.retries = Executors.newSingleThreadScheduledExecutor(threads("stream-lease-" + service + "-retries"));
 		this.timeouts = new HandlerTimeouts(this.settings.handlerTimeout(), this.retries, this.endpoint);
@@ -123,7 +127,7 @@ public class StreamLeaseContainer {
 		this.paused = false;
 		if (this.endpoint.getMode() == StreamHandlerEndpoint.Mode.ENTRY) {
 			this.entryReader = new EntryReader(service, this.redisson, this.settings, this.handlers, this.invoker,
-					this.runs, this.timeouts);
+					this.runs, this.timeouts, this.masters);
 			this.entryReader.start(threads("stream-lease-" + service + "-entries"));
 		}
 		this.dispatcher = threads("stream-lease-" + service + "-dispatcher").newThread(() -> dispatch(events));
@@ -456,6 +460,7 @@ public class StreamLeaseContainer {
 
 	private void runStream(HandlerRun run) {
 		long started = System.nanoTime();
+		Object dataMaster = this.masters.dataMaster();
 		HandlerTimeouts.Watch watch = this.timeouts.start(run.lease.name(), "");
 		Object result;
 		try {
@@ -481,7 +486,7 @@ public class StreamLeaseContainer {
 							failure), started);
 				}
 				else {
-					finished(run, started);
+					finished(run, started, dataMaster);
 				}
 			});
 		}
@@ -489,11 +494,17 @@ public class StreamLeaseContainer {
 			retryLater(run, watch.failure(null), started);
 		}
 		else {
-			finished(run, started);
+			finished(run, started, dataMaster);
 		}
 	}
 
-	private void finished(HandlerRun run, long started) {
+	/**
+	 * The handler returned: finishes the stream, unless the data client's writes may have gone to another master
+	 * than the one the stream would be finished on (Sentinel mode, {@link SentinelMasters}): then it is handed off
+	 * and runs again from its checkpoint, without counting an attempt.
+	 * @param dataMaster the data client's master when the run started
+	 */
+	private void finished(HandlerRun run, long started, Object dataMaster) {
 		if (run.cancelled) {
 			this.runs.record(run, "cancelled", started);
 			return;
@@ -505,6 +516,13 @@ public class StreamLeaseContainer {
 			return;
 		}
 		try {
+			String split = this.masters.split(dataMaster);
+			if (split != null) {
+				this.runs.record(run, "retried", started);
+				this.masters.logRefused("finishing", run.lease.name(), split);
+				this.runs.handOff(run);
+				return;
+			}
 			run.lease.done();
 			this.runs.record(run, "success", started);
 		}
