@@ -944,7 +944,7 @@ final class PerformanceReport {
 			line("`--stream-lease.entry.checkpoint-every=" + t.checkpointEvery() + " --sample.audit.enabled=false`, the streams announced at once.");
 			line("*entries/s*: the handler meter's count (`stream.lease.handler.duration{outcome=success}`, polled every 50 ms)");
 			line("from the first poll that saw an entry handled to the one that saw all; *exact*: streams whose checkpoint, read back");
-			line("3 s later, holds the stream's last entry as position and " + Spread.number(t.perStream(), 0)
+			line("every 0.5 s until all are exact (at most 10 s: a caught-up checkpoint put off while every permit was taken is written a checkpoint-interval later), holds the stream's last entry as position and " + Spread.number(t.perStream(), 0)
 					+ " as the sample's `events` count (every entry counted once). Redis CPU and");
 			line("commands/s over the same window; *script calls*: `EVALSHA` calls in it (checkpoints and the lease scripts).");
 			line();
