@@ -2,8 +2,11 @@ package io.streamlease.engine;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 
 import org.slf4j.Logger;
@@ -41,6 +44,8 @@ final class Acquisitions {
 	private final BooleanSupplier reading;
 
 	private final BooleanSupplier taking;
+
+	private final ReentrantLock takeoverLock = new ReentrantLock();
 
 	/**
 	 * @param reading whether the events are still wanted (an ADDED or EXPIRED event waits for room while it is)
@@ -139,57 +144,142 @@ final class Acquisitions {
 	/**
 	 * Takes over the pending entries of {@code consumer} ("" for every consumer) idle at least {@code minIdle}
 	 * whose streams no live session owns, in chunks of up to claim-chunk-size, as far as there is room and at most
-	 * {@code limit} streams (fair share); malformed entries are dead-lettered. With {@code takeBackOwn}, streams the
+	 * {@code limit} streams (fair share); malformed entries are dead-lettered. The next chunk is sent as soon as the
+	 * last one is back, before its streams are turned into leases, so that Redis and this thread work side by side.
+	 * The entries taken stay pending for their earlier consumer until {@link #adopt} moves them here. Streams the
 	 * server says this session owns but that this engine does not hold (a reply lost on the way) are claimed again
-	 * under a new token.
+	 * under a new token: all of them with {@code takeBackOwn}, else those whose entries were not adopted yet.
 	 * @return how many streams were taken
 	 */
 	int takeOver(String consumer, Duration minIdle, boolean takeBackOwn, int limit) throws InterruptedException {
+		// one takeover at a time (startup recovery and the claim worker): a stream reported as this session's own and
+		// not held is then one whose reply was lost, never one whose chunk another takeover has not turned into a
+		// lease yet
+		this.takeoverLock.lockInterruptibly();
+		try {
+			return takeOverChunks(consumer, minIdle, takeBackOwn, limit);
+		}
+		finally {
+			this.takeoverLock.unlock();
+		}
+	}
+
+	private int takeOverChunks(String consumer, Duration minIdle, boolean takeBackOwn, int limit)
+			throws InterruptedException {
 		int taken = 0;
 		String after = "-";
-		while (this.taking.getAsBoolean()) {
-			String sessionId = this.session.id();
-			int room = Math.min(this.held.room(), limit - taken);
-			if (sessionId == null || !this.session.isSafe() || room <= 0) {
-				break;
-			}
+		Map<String, OwnershipRecord> toAdopt = new LinkedHashMap<>();
+		try {
 			long sent = System.nanoTime();
-			LeaseStore.Takeover takeover = this.store.claimPending(sessionId, consumer, minIdle, after,
-					this.settings.lbsRecoveryCount(), Math.min(room, this.settings.lbsRecoveryCount()), takeBackOwn);
-			if (takeover.notLive()) {
-				break;
-			}
-			Duration took = Duration.ofNanos(System.nanoTime() - sent);
-			for (LeaseStore.Pending pending : takeover.malformed()) {
-				this.deadLetters.malformed(LbsEntry.parse(pending.id(), pending.fields(), this.settings.maxEntrySize()));
-			}
-			List<Lease> added = new ArrayList<>(takeover.taken().size());
-			for (LeaseStore.Acquisition acquisition : takeover.taken()) {
-				LbsEntry entry = LbsEntry.parse(acquisition.lbsId(), acquisition.fields(), Integer.MAX_VALUE);
-				accept(acquisition, entry.info(), added);
-				this.metrics.claimAttempt(acquisition.stream(), ClaimResult.Status.CLAIMED, took);
-				taken++;
-			}
-			announce(added);
-			if (takeBackOwn) {
-				List<LeaseStore.Request> lost = new ArrayList<>();
-				for (LeaseStore.Request own : takeover.own()) {
-					if (!this.held.holds(own.stream())) {
-						lost.add(own);
+			CompletableFuture<LeaseStore.Takeover> next = nextChunk(consumer, minIdle, after, limit, 0, takeBackOwn);
+			while (next != null) {
+				LeaseStore.Takeover takeover = StreamLeaseEngine.await(next);
+				next = null;
+				if (takeover.notLive()) {
+					break;
+				}
+				Duration took = Duration.ofNanos(System.nanoTime() - sent);
+				if (takeover.examined() > 0 && !takeover.last().equals(after)) {
+					after = takeover.last();
+					sent = System.nanoTime();
+					next = nextChunk(consumer, minIdle, after, limit - taken, takeover.taken().size(), takeBackOwn);
+				}
+				for (LeaseStore.Pending pending : takeover.malformed()) {
+					this.deadLetters.malformed(LbsEntry.parse(pending.id(), pending.fields(), this.settings.maxEntrySize()));
+				}
+				List<Lease> added = new ArrayList<>(takeover.taken().size());
+				for (LeaseStore.Acquisition acquisition : takeover.taken()) {
+					Lease lease = accept(acquisition,
+							LbsEntry.infoOf(acquisition.stream(), acquisition.fields().get(LbsEntry.FIELD)), added);
+					if (lease != null) {
+						toAdopt.put(lease.name(), lease.record());
 					}
+					this.metrics.claimAttempt(acquisition.stream(), ClaimResult.Status.CLAIMED, took);
+					taken++;
 				}
-				if (!lost.isEmpty()) {
-					taken += (int) claim(lost, true).stream()
-						.filter((result) -> result.status() == ClaimResult.Status.CLAIMED)
-						.count();
-				}
+				announce(added);
+				taken += takeBackOwn(takeover.own(), toAdopt);
 			}
-			if (takeover.examined() == 0 || takeover.last().equals(after)) {
-				break;
-			}
-			after = takeover.last();
+		}
+		finally {
+			adopt(toAdopt);
 		}
 		return taken;
+	}
+
+	/**
+	 * Sends the next takeover chunk, or returns null when no more may be taken now: {@code taking} is false, the
+	 * session is not live or not safe, or there is no room ({@code arriving} streams of the last chunk are not
+	 * registered as held yet).
+	 */
+	private CompletableFuture<LeaseStore.Takeover> nextChunk(String consumer, Duration minIdle, String after,
+			int limit, int arriving, boolean takeBackOwn) {
+		String sessionId = this.session.id();
+		int room = Math.min(this.held.room(), limit) - arriving;
+		if (!this.taking.getAsBoolean() || sessionId == null || !this.session.isSafe() || room <= 0) {
+			return null;
+		}
+		return this.store.claimPendingAsync(sessionId, consumer, minIdle, after, this.settings.lbsRecoveryCount(),
+				Math.min(room, this.settings.lbsRecoveryCount()), takeBackOwn);
+	}
+
+	/**
+	 * The streams a takeover call reported as owned by this session: those held here are adopted later, those not
+	 * held (a reply lost on the way) are claimed again under a new token.
+	 * @return how many were claimed again
+	 */
+	private int takeBackOwn(List<LeaseStore.Request> own, Map<String, OwnershipRecord> toAdopt)
+			throws InterruptedException {
+		List<LeaseStore.Request> lost = new ArrayList<>();
+		for (LeaseStore.Request request : own) {
+			Lease lease = this.held.get(request.stream());
+			if (lease == null) {
+				lost.add(request);
+			}
+			else if (lease.lbsEntryId().equals(request.lbsId())) {
+				toAdopt.put(lease.name(), lease.record());
+			}
+		}
+		if (lost.isEmpty()) {
+			return 0;
+		}
+		logger.info("Claiming again {} streams this consumer's session owns but it does not hold (a reply lost on the way)",
+				lost.size());
+		return (int) claim(lost, true).stream()
+			.filter((result) -> result.status() == ClaimResult.Status.CLAIMED)
+			.count();
+	}
+
+	/**
+	 * Moves the LBS entries of streams taken over to this consumer (adopt.lua), in batches, after the takeover: the
+	 * streams are held and announced already, so this is off the takeover's critical path. A batch that fails is
+	 * left: the entries stay pending for their earlier consumer, and the next sweep reports them to this consumer
+	 * again (claim-pending's {@code own}), which adopts them then.
+	 */
+	void adopt(Map<String, OwnershipRecord> records) {
+		String sessionId = this.session.id();
+		if (records.isEmpty() || sessionId == null) {
+			return;
+		}
+		Map<String, OwnershipRecord> batch = new LinkedHashMap<>();
+		try {
+			for (Map.Entry<String, OwnershipRecord> record : records.entrySet()) {
+				batch.put(record.getKey(), record.getValue());
+				if (batch.size() == LeaseStore.ADOPT_BATCH) {
+					if (this.store.adopt(sessionId, batch) < 0) {
+						return;
+					}
+					batch.clear();
+				}
+			}
+			if (!batch.isEmpty()) {
+				this.store.adopt(sessionId, batch);
+			}
+		}
+		catch (RuntimeException ex) {
+			logger.debug("Could not move {} taken-over entries to this consumer yet ({}); a later sweep reports them again",
+					records.size(), ex.toString());
+		}
 	}
 
 	/**

@@ -33,7 +33,8 @@ enum LeaseScript {
 	DEAD_LETTER("dead-letter.lua", RScript.ReturnType.LIST),
 	REGISTRY("registry.lua", RScript.ReturnType.LIST),
 	SWEEP("sweep.lua", RScript.ReturnType.LIST),
-	CLAIM_PENDING("claim-pending.lua", RScript.ReturnType.LIST);
+	CLAIM_PENDING("claim-pending.lua", RScript.ReturnType.LIST),
+	ADOPT("adopt.lua", RScript.ReturnType.LONG);
 
 	private final String source;
 

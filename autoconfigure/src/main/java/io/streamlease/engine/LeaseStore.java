@@ -257,31 +257,75 @@ final class LeaseStore {
 	 */
 	Takeover claimPending(String sessionId, String of, Duration minIdle, String after, int count, int room,
 			boolean reportOwn) {
+		try {
+			return StreamLeaseEngine.await(claimPendingAsync(sessionId, of, minIdle, after, count, room, reportOwn));
+		}
+		catch (InterruptedException ex) {
+			Thread.currentThread().interrupt();
+			throw new RedisCallException("interrupted while running claim-pending.lua", ex);
+		}
+	}
+
+	/**
+	 * {@link #claimPending} without waiting: the takeover of a departed consumer sends its next chunk while it
+	 * turns the last one into leases.
+	 */
+	CompletableFuture<Takeover> claimPendingAsync(String sessionId, String of, Duration minIdle, String after, int count,
+			int room, boolean reportOwn) {
 		List<Object> keyList = List.of(this.keys.lbs(), this.keys.owners(), this.keys.consumers(), this.keys.sessions(),
 				this.keys.sessionConsumers(), this.keys.fencing(), this.keys.released(), this.keys.resubmits());
 		List<Object> args = List.of(this.keys.group(), this.consumer, sessionId, of, Long.toString(minIdle.toMillis()),
 				after, Integer.toString(count), Integer.toString(room), this.keys.checkpointPrefix(), reportOwn ? "1" : "0");
-		List<Object> reply = LeaseScript.CLAIM_PENDING.call(this.redisson, keyList, args);
-		if (!reply.isEmpty() && "NOT_LIVE".equals(str(reply.get(0)))) {
-			return new Takeover(true, List.of(), List.of(), after, 0, List.of());
-		}
-		List<Acquisition> taken = new ArrayList<>();
-		for (Object item : (List<?>) reply.get(0)) {
-			List<?> row = (List<?>) item;
-			taken.add(new Acquisition(AcquisitionStatus.ACQUIRED, str(row.get(0)), Long.parseLong(str(row.get(1))),
-					str(row.get(2)), true, this.consumer, checkpoint((List<?>) row.get(3)), pairs((List<?>) row.get(4))));
-		}
-		List<Pending> malformed = new ArrayList<>();
-		for (Object item : (List<?>) reply.get(1)) {
-			List<?> row = (List<?>) item;
-			malformed.add(new Pending(str(row.get(0)), pairs((List<?>) row.get(1))));
-		}
-		List<Request> own = new ArrayList<>();
-		for (Object item : (List<?>) reply.get(4)) {
-			List<?> row = (List<?>) item;
-			own.add(new Request(str(row.get(0)), str(row.get(1))));
-		}
-		return new Takeover(false, taken, malformed, str(reply.get(2)), ((Number) reply.get(3)).intValue(), own);
+		return LeaseScript.CLAIM_PENDING.<List<Object>>run(this.redisson, keyList, args).thenApply((reply) -> {
+			if (!reply.isEmpty() && "NOT_LIVE".equals(str(reply.get(0)))) {
+				return new Takeover(true, List.of(), List.of(), after, 0, List.of());
+			}
+			// flat: stream, LBS id, lbs-input ("" for an empty Info), n, n checkpoint items; tokens count up from the first
+			List<?> flat = (List<?>) reply.get(0);
+			long token = Long.parseLong(str(reply.get(5)));
+			List<Acquisition> taken = new ArrayList<>();
+			for (int i = 0; i + 3 < flat.size();) {
+				int items = ((Number) flat.get(i + 3)).intValue();
+				String input = str(flat.get(i + 2));
+				taken.add(new Acquisition(AcquisitionStatus.ACQUIRED, str(flat.get(i)), token++, str(flat.get(i + 1)), true,
+						this.consumer, checkpoint(flat.subList(i + 4, i + 4 + items)),
+						input.isEmpty() ? Map.of() : Map.of(LbsEntry.FIELD, input)));
+				i += 4 + items;
+			}
+			List<Pending> malformed = new ArrayList<>();
+			for (Object item : (List<?>) reply.get(1)) {
+				List<?> row = (List<?>) item;
+				malformed.add(new Pending(str(row.get(0)), pairs((List<?>) row.get(1))));
+			}
+			List<Request> own = new ArrayList<>();
+			for (Object item : (List<?>) reply.get(4)) {
+				List<?> row = (List<?>) item;
+				own.add(new Request(str(row.get(0)), str(row.get(1))));
+			}
+			return new Takeover(false, taken, malformed, str(reply.get(2)), ((Number) reply.get(3)).intValue(), own);
+		});
+	}
+
+	/** How many entries one adopt call moves at most. */
+	static final int ADOPT_BATCH = 1000;
+
+	/**
+	 * Moves to this consumer the LBS entries of streams it took over, which claim-pending leaves pending for their
+	 * earlier consumer: each one whose stream this session still owns under the given record.
+	 * @return how many entries were moved, or -1 when the session is not live (nothing was moved)
+	 */
+	long adopt(String sessionId, Map<String, OwnershipRecord> records) {
+		List<Object> keyList = List.of(this.keys.lbs(), this.keys.owners(), this.keys.consumers(), this.keys.sessions());
+		List<Object> args = new ArrayList<>(3 + 2 * records.size());
+		args.add(this.keys.group());
+		args.add(this.consumer);
+		args.add(sessionId);
+		records.forEach((stream, record) -> {
+			args.add(stream);
+			args.add(record.value());
+		});
+		Long moved = LeaseScript.ADOPT.call(this.redisson, keyList, args);
+		return (moved != null) ? moved : 0;
 	}
 
 	// ---- fenced operations

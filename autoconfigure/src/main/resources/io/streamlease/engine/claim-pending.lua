@@ -4,6 +4,11 @@
 -- live session are never taken; a pending entry of a stream that a live session now owns under another entry was
 -- superseded and is acknowledged and deleted.
 --
+-- Ownership is the record alone: a taken entry stays pending for the consumer it was pending for, and the caller
+-- moves it to itself afterwards, off the takeover's critical path (adopt.lua). Until then the entry is reported in
+-- `own` to the caller whenever a call meets it, so that a reply lost on the way is noticed (the caller takes back
+-- what it does not hold).
+--
 -- KEYS[1]  LBS stream                     <service>-input
 -- KEYS[2]  owners (hash)                  {<service>-input}:owners            stream -> "<token>:<sid>:<LBS id>"
 -- KEYS[3]  consumer registry (zset)       {<service>-input}:consumers
@@ -21,14 +26,18 @@
 -- ARGV[7]  how many pending entries to examine at most
 -- ARGV[8]  how many streams to take at most (the caller's free capacity)
 -- ARGV[9]  checkpoint key prefix          {<service>-input}:checkpoint:
--- ARGV[10] "1" to list the entries whose stream the caller's own session owns (the caller takes back those it
---          does not hold locally, after a lost reply), "0" otherwise
+-- ARGV[10] "1" to list every entry whose stream the caller's own session owns under that entry (the caller takes
+--          back those it does not hold locally, after a lost reply), "0" to list only those of them still pending
+--          for another consumer (not adopted yet)
 --
 -- Returns {NOT_LIVE} when the caller's session is not live, else
--- {taken, malformed, last id examined, entries examined, own}: taken is a list of {stream, token, lbsId, checkpoint
--- fields, entry fields}; malformed a list of {lbsId, entry fields} for the caller to dead-letter; own a list of
--- {stream, lbsId} (ARGV[10]). Entries that no
--- longer exist are acknowledged.
+-- {taken, malformed, last id examined, entries examined, own, first token}: taken is flat, four items per stream:
+-- stream, lbsId, its lbs-input, checkpoint fields, and the k-th stream taken (from 0) has the token first token + k;
+-- malformed a list of {lbsId, entry fields} for the caller to dead-letter; own a list of {stream, lbsId} (ARGV[10]).
+-- Entries that no longer exist are acknowledged.
+--
+-- The cost per stream taken is what a takeover's latency is made of (docs/PERFORMANCE.md, handoff): the records
+-- of a page are read with one HMGET and written with one HSET, and nothing is XCLAIMed here.
 local lbs, owners, consumers, sessions, sessionConsumers = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local fencing, released, resubmits = KEYS[6], KEYS[7], KEYS[8]
 local group, consumer, sid, of, idle, after = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
@@ -68,20 +77,26 @@ local function newer(a, b)
   return tonumber(string.sub(a, da + 1)) > tonumber(string.sub(b, db + 1))
 end
 
-local function parse(record)
-  local a = string.find(record, ':', 1, true)
-  local b = string.find(record, ':', a + 1, true)
-  return string.sub(record, 1, a - 1), string.sub(record, a + 1, b - 1), string.sub(record, b + 1)
+-- the lbs-input of an entry, and the stream name at its start when it is written as producers write it (plain,
+-- no escapes), else nil; the name is only a candidate until the entry is validated (stream_of) or found acquired
+local function input_of(fields)
+  for f = 1, #fields, 2 do
+    if fields[f] == 'lbs-input' then
+      local input = fields[f + 1]
+      return input, string.match(input, '^{"DataStreamName":"([^"\\]+)"')
+    end
+  end
+  return nil, nil
 end
 
--- the data stream an LBS entry announces, or nil when it is malformed
+-- the data stream an LBS entry announces and its lbs-input, or nil when it is malformed
 local function stream_of(fields)
   for f = 1, #fields, 2 do
     if fields[f] == 'lbs-input' then
       local ok, decoded = pcall(cjson.decode, fields[f + 1])
       if ok and type(decoded) == 'table' and type(decoded['DataStreamName']) == 'string'
           and decoded['DataStreamName'] ~= '' then
-        return decoded['DataStreamName']
+        return decoded['DataStreamName'], fields[f + 1]
       end
       return nil
     end
@@ -105,37 +120,75 @@ if of ~= '' then args[#args + 1] = of end
 local rows = redis.call(unpack(args))
 
 local taken, malformed, own = {}, {}, {}
-local claimed = {}
 local last = after
 local examined = 0
 local anyReleased = redis.call('HLEN', released) > 0
--- the entries of the page in one range read (the LBS holds only unfinished entries, so the range is mostly them)
 local entries = {}
+local names, inputs = {}, {}
 if #rows > 0 then
+  -- the entries of the page in one range read (the LBS holds only unfinished entries, so the range is mostly them)
   for _, entry in ipairs(redis.call('XRANGE', lbs, rows[1][1], rows[#rows][1])) do
     entries[entry[1]] = entry[2]
   end
-end
-for _, row in ipairs(rows) do
-  local id = row[1]
-  if #taken >= room then break end
-  last = id
-  examined = examined + 1
-  local fields = entries[id]
-  if not fields then
-    redis.call('XACK', lbs, group, id)
-  else
-    local stream = stream_of(fields)
-    if not stream then
+  -- the records of the page's streams in one read; a record this call writes is kept in `records` instead. The
+  -- name is read off the start of lbs-input; only an entry that no record names under that name is decoded (an
+  -- entry some acquisition took was validated then, and its record is filed under its name)
+  local streams = {}
+  for i, row in ipairs(rows) do
+    local fields = entries[row[1]]
+    local input, candidate = nil, nil
+    if fields then input, candidate = input_of(fields) end
+    names[i] = candidate or false
+    inputs[i] = input
+    if candidate then streams[#streams + 1] = candidate end
+  end
+  local found = (#streams > 0) and redis.call('HMGET', owners, unpack(streams)) or {}
+  local records = {}
+  for i, stream in ipairs(streams) do
+    if records[stream] == nil then records[stream] = found[i] or false end
+  end
+  for i, row in ipairs(rows) do
+    local id = row[1]
+    local fields = entries[id]
+    local candidate = names[i]
+    local record = candidate and records[candidate]
+    -- whether the record ends in ":<this entry id>"
+    local acquired = record and string.byte(record, #record - #id) == 58
+        and string.find(record, id, #record - #id + 1, true) ~= nil
+    if fields and not acquired then
+      local stream = stream_of(fields)
+      names[i] = stream or false
+      if stream and records[stream] == nil then
+        records[stream] = redis.call('HGET', owners, stream) or false
+      end
+    end
+  end
+  local written, unreleased = {}, {}
+  local count, size = 0, 0
+  for i, row in ipairs(rows) do
+    if count >= room then break end
+    local id = row[1]
+    last = id
+    examined = examined + 1
+    local fields = entries[id]
+    local stream = names[i]
+    if not fields then
+      redis.call('XACK', lbs, group, id)
+    elseif not stream then
       malformed[#malformed + 1] = {id, fields}
     else
-      local record = redis.call('HGET', owners, stream)
+      local record = records[stream]
       local take = true
       if record then
-        local _, holderSid, holderId = parse(record)
+        local a = string.find(record, ':', 1, true)
+        local b = string.find(record, ':', a + 1, true)
+        local holderSid = string.sub(record, a + 1, b - 1)
+        local holderId = (#record - b == #id and string.find(record, id, b + 1, true)) and id or string.sub(record, b + 1)
         if live(holderSid) then
           take = false
-          if holderSid == sid and holderId == id and reportOwn then
+          -- the caller's own stream: reported when asked, or while its entry is still pending for another consumer
+          -- (taken over and not adopted yet; the caller may have lost the reply that took it)
+          if holderSid == sid and holderId == id and (reportOwn or row[2] ~= consumer) then
             own[#own + 1] = {stream, id}
           end
           if holderId ~= id then
@@ -157,27 +210,39 @@ for _, row in ipairs(rows) do
       end
       if take then
         local token = next_token()
-        redis.call('HSET', owners, stream, token .. ':' .. sid .. ':' .. id)
-        if anyReleased then redis.call('HDEL', released, stream) end
-        claimed[#claimed + 1] = id
+        local value = token .. ':' .. sid .. ':' .. id
+        records[stream] = value
+        written[#written + 1] = stream
+        written[#written + 1] = value
+        if anyReleased then unreleased[#unreleased + 1] = stream end
         local checkpointKey = checkpointPrefix .. stream
         local checkpoint = redis.call('HGETALL', checkpointKey)
-        if #checkpoint > 0 then
-          -- a checkpoint kept from an earlier run carries the retention TTL: the stream is live again
+        if not record and #checkpoint > 0 then
+          -- a checkpoint kept from an earlier run carries the retention TTL: the stream is live again (while a
+          -- record exists the checkpoint has none: every acquisition PERSISTs it, only finish.lua sets one)
           redis.call('PERSIST', checkpointKey)
         end
-        taken[#taken + 1] = {stream, token, id, checkpoint, fields}
+        -- the usual lbs-input, {"DataStreamName":"<stream>","Info":{}}, goes back as "" (an empty Info)
+        local input = inputs[i]
+        if #input == #stream + 31 and string.find(input, ',"Info":{}}', #input - 10, true)
+            and string.byte(input, 20 + #stream) == 34 and string.sub(input, 20, 19 + #stream) == stream then
+          input = ''
+        end
+        -- flat (nested tables cost more to reply than their items): stream, id, lbs-input, n, n checkpoint items
+        taken[size + 1] = stream
+        taken[size + 2] = id
+        taken[size + 3] = input
+        taken[size + 4] = #checkpoint
+        for c = 1, #checkpoint do taken[size + 4 + c] = checkpoint[c] end
+        size = size + 4 + #checkpoint
+        count = count + 1
       end
     end
   end
+  if #written > 0 then redis.call('HSET', owners, unpack(written)) end
+  if #unreleased > 0 then redis.call('HDEL', released, unpack(unreleased)) end
 end
 if issued > 0 then
   redis.call('SET', fencing, string.format('%.0f', firstToken + issued - 1))
 end
-for from = 1, #claimed, 500 do
-  local ids = {}
-  for k = from, math.min(#claimed, from + 499) do ids[#ids + 1] = claimed[k] end
-  ids[#ids + 1] = 'JUSTID'
-  redis.call('XCLAIM', lbs, group, consumer, 0, unpack(ids))
-end
-return {taken, malformed, last, examined, own}
+return {taken, malformed, last, examined, own, string.format('%.0f', firstToken)}

@@ -594,15 +594,103 @@ class LuaScriptTests extends EngineTestSupport {
 		assertThat(takeover.taken().get(0).lbsId()).isEqualTo(a);
 		assertThat(takeover.taken().get(0).recovered()).isTrue();
 		assertThat(takeover.taken().get(0).checkpoint().position()).isEqualTo("0-1");
-		assertThat(takeover.taken().get(0).fields()).containsEntry("lbs-input", payload("a", "{}"));
+		// the usual lbs-input, with an empty Info, comes back as no fields (an empty Info)
+		assertThat(takeover.taken().get(0).fields()).isEmpty();
 		assertThat(takeover.examined()).isEqualTo(3);
 		assertThat(takeover.last()).isEqualTo(c);
 		assertThat(takeover.malformed()).isEmpty();
+		assertThat(redis.command("HGET", keys.owners(), "a")).isEqualTo(takeover.taken().get(0).token() + ":" + sid3 + ":" + a);
+		assertThat(redis.command("HGET", keys.owners(), "c")).isEqualTo(tokenC + ":" + sid2 + ":" + c);
+		// ownership is the record: the entries stay pending for c1 until c3 adopts them
+		assertThat(pendingConsumer(a)).isEqualTo("c1");
+		assertThat(pendingConsumer(b)).isEqualTo("c1");
+		assertThat(pendingConsumer(c)).isEqualTo("c2");
+
+		assertThat(c3.adopt(sid3, records(takeover, sid3))).isEqualTo(2);
+
 		assertThat(pendingConsumer(a)).isEqualTo("c3");
 		assertThat(pendingConsumer(b)).isEqualTo("c3");
 		assertThat(pendingConsumer(c)).isEqualTo("c2");
-		assertThat(redis.command("HGET", keys.owners(), "a")).isEqualTo(takeover.taken().get(0).token() + ":" + sid3 + ":" + a);
-		assertThat(redis.command("HGET", keys.owners(), "c")).isEqualTo(tokenC + ":" + sid2 + ":" + c);
+	}
+
+	@Test
+	void aTakeoverReturnsTheEntryOfAStreamWithInfoWholeAndItsNameAsDecoded() {
+		LeaseStore c1 = store("c1");
+		String sid1 = c1.register().sessionId();
+		LeaseStore c2 = store("c2");
+		String sid2 = c2.register().sessionId();
+		String withInfo = submit("with-info", "{\"tenant\":\"t1\"}");
+		// a name written with an escape ("caf\u00e9") is not read off the start of lbs-input but decoded
+		String escapedPayload = "{\"DataStreamName\":\"caf\\u00e9\",\"Info\":{}}";
+		String escaped = (String) redis.command("XADD", this.keys.lbs(), "*", "lbs-input", escapedPayload);
+		read("c1");
+		acquire(c1, sid1, "with-info", withInfo);
+		acquire(c1, sid1, "caf\u00e9", escaped);
+		lapse("c1");
+
+		LeaseStore.Takeover takeover = c2.claimPending(sid2, "c1", Duration.ZERO, "-", 100, 100, false);
+
+		assertThat(takeover.taken()).extracting(LeaseStore.Acquisition::stream).containsExactly("with-info", "caf\u00e9");
+		assertThat(takeover.taken().get(0).fields()).containsEntry("lbs-input", payload("with-info", "{\"tenant\":\"t1\"}"));
+		assertThat(LbsEntry.infoOf("with-info", takeover.taken().get(0).fields().get("lbs-input")))
+			.containsEntry("tenant", "t1");
+		assertThat(takeover.taken().get(1).fields()).containsEntry("lbs-input", escapedPayload);
+		assertThat(LbsEntry.infoOf("caf\u00e9", escapedPayload)).isEmpty();
+		assertThat(redis.command("HGET", keys.owners(), "caf\u00e9")).asString().startsWith(takeover.taken().get(1).token() + ":");
+	}
+
+	@Test
+	void aStreamTakenOverAndNotAdoptedIsReportedToItsOwnerWhoeverExaminesIt() {
+		LeaseStore c1 = store("c1");
+		String sid1 = c1.register().sessionId();
+		LeaseStore c2 = store("c2");
+		String sid2 = c2.register().sessionId();
+		LeaseStore c3 = store("c3");
+		String sid3 = c3.register().sessionId();
+		String id = submit("s");
+		read("c1");
+		acquire(c1, sid1, "s", id);
+		lapse("c1");
+		LeaseStore.Takeover taken = c2.claimPending(sid2, "c1", Duration.ZERO, "-", 100, 100, false);
+		assertThat(taken.taken()).hasSize(1);
+
+		// as when the reply was lost: c2's session owns s, its entry is still pending for c1
+		LeaseStore.Takeover again = c2.claimPending(sid2, "c1", Duration.ZERO, "-", 100, 100, false);
+		assertThat(again.taken()).isEmpty();
+		assertThat(again.own()).containsExactly(new LeaseStore.Request("s", id));
+		assertThat(c3.claimPending(sid3, "c1", Duration.ZERO, "-", 100, 100, false).own()).isEmpty();
+
+		// adopted: pending for c2 and no longer reported unless asked
+		assertThat(c2.adopt(sid2, records(taken, sid2))).isEqualTo(1);
+		assertThat(c2.claimPending(sid2, "c2", Duration.ZERO, "-", 100, 100, false).own()).isEmpty();
+		assertThat(c2.claimPending(sid2, "c2", Duration.ZERO, "-", 100, 100, true).own())
+			.containsExactly(new LeaseStore.Request("s", id));
+	}
+
+	@Test
+	void adoptMovesOnlyEntriesWhoseRecordIsStillTheCallersAndNothingWhenItsSessionIsNotLive() {
+		LeaseStore c1 = store("c1");
+		String sid1 = c1.register().sessionId();
+		LeaseStore c2 = store("c2");
+		String sid2 = c2.register().sessionId();
+		String a = submit("a");
+		String b = submit("b");
+		read("c1");
+		acquire(c1, sid1, "a", a);
+		acquire(c1, sid1, "b", b);
+		lapse("c1");
+		LeaseStore.Takeover taken = c2.claimPending(sid2, "c1", Duration.ZERO, "-", 100, 100, false);
+		Map<String, OwnershipRecord> records = records(taken, sid2);
+		// b's record changed since (taken again under another token): its entry is not moved
+		redis.command("HSET", keys.owners(), "b", (records.get("b").token() + 5) + ":" + sid2 + ":" + b);
+
+		assertThat(c2.adopt(sid2, records)).isEqualTo(1);
+		assertThat(pendingConsumer(a)).isEqualTo("c2");
+		assertThat(pendingConsumer(b)).isEqualTo("c1");
+
+		lapse("c2");
+		assertThat(c2.adopt(sid2, Map.of("b", new OwnershipRecord(records.get("b").token() + 5, sid2, b)))).isEqualTo(-1);
+		assertThat(pendingConsumer(b)).isEqualTo("c1");
 	}
 
 	@Test
@@ -631,7 +719,7 @@ class LuaScriptTests extends EngineTestSupport {
 		assertThat(token).isGreaterThan(lastToken).isGreaterThanOrEqualTo(before * 1024);
 		assertThat(first.taken().get(1).token()).isEqualTo(token + 1);
 		assertThat(redis.command("GET", keys.fencing())).isEqualTo(Long.toString(token + 1));
-		assertThat(pendingIds("c2")).containsExactly(ids.get(0), ids.get(1));
+		assertThat(pendingIds("c2")).isEmpty();
 
 		LeaseStore.Takeover second = c2.claimPending(sid2, "c1", Duration.ZERO, first.last(), 100, 2, false);
 		assertThat(second.taken()).extracting(LeaseStore.Acquisition::stream).containsExactly("s2", "s3");
@@ -641,10 +729,17 @@ class LuaScriptTests extends EngineTestSupport {
 		assertThat(none.examined()).isZero();
 		assertThat(none.last()).isEqualTo(second.last());
 
-		LeaseStore.Takeover examinedOne = c2.claimPending(sid2, "c1", Duration.ZERO, "-", 1, 100, false);
+		LeaseStore.Takeover examinedOne = c2.claimPending(sid2, "c1", Duration.ZERO, second.last(), 1, 100, false);
 		assertThat(examinedOne.taken()).extracting(LeaseStore.Acquisition::stream).containsExactly("s4");
 		assertThat(examinedOne.examined()).isEqualTo(1);
+
+		Map<String, OwnershipRecord> records = new LinkedHashMap<>();
+		for (LeaseStore.Takeover takeover : List.of(first, second, examinedOne)) {
+			records.putAll(records(takeover, sid2));
+		}
+		assertThat(c2.adopt(sid2, records)).isEqualTo(5);
 		assertThat(pendingIds("c1")).isEmpty();
+		assertThat(pendingIds("c2")).containsExactlyElementsOf(ids);
 	}
 
 	@Test
@@ -759,6 +854,8 @@ class LuaScriptTests extends EngineTestSupport {
 		assertThat(takeover.taken()).extracting(LeaseStore.Acquisition::lbsId).containsExactly(other);
 		assertThat(entryExists(recorded)).isFalse();
 		assertThat(pendingIds()).containsExactly(other);
+		assertThat(pendingConsumer(other)).isEqualTo("dead");
+		assertThat(c3.adopt(sid3, records(takeover, sid3))).isEqualTo(1);
 		assertThat(pendingConsumer(other)).isEqualTo("c3");
 	}
 
@@ -1283,6 +1380,15 @@ class LuaScriptTests extends EngineTestSupport {
 
 	LeaseStore.Acquisition acquire(LeaseStore store, String sid, String stream, String lbsId) {
 		return single(store.acquire(sid, List.of(new LeaseStore.Request(stream, lbsId)), false).join());
+	}
+
+	/** The ownership records of what a takeover took, as the taker holds them. */
+	static Map<String, OwnershipRecord> records(LeaseStore.Takeover takeover, String sid) {
+		Map<String, OwnershipRecord> records = new LinkedHashMap<>();
+		for (LeaseStore.Acquisition acquisition : takeover.taken()) {
+			records.put(acquisition.stream(), new OwnershipRecord(acquisition.token(), sid, acquisition.lbsId()));
+		}
+		return records;
 	}
 
 	LeaseStore.Acquisition claim(LeaseStore store, String sid, String stream, String lbsId) {
