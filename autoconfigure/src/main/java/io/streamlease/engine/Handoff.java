@@ -171,15 +171,18 @@ final class Handoff implements Rebalancer.Host {
 
 	/**
 	 * Hands off every held stream at once by ending this consumer's session (one call, whatever the number of
-	 * streams): peers are told and take the session's streams over in chunks. Best effort: when the call fails, the
-	 * streams are left to lapse with the session.
+	 * streams): peers are told and take the session's streams over in chunks. The leases are ended here first, so
+	 * that a peer that takes a stream over once the session is ended never meets it still held here (a takeover
+	 * of 1,000 streams is back in a few ms, sooner than 10,000 leases are ended). Best effort: when the call fails,
+	 * the streams are left to lapse with the session.
 	 * @return how many leases it ended
 	 */
 	int endSession() {
-		List<Lease> held = new ArrayList<>();
+		int ended = 0;
 		for (Lease lease : this.held.all()) {
-			if (lease.state() == Lease.State.HELD) {
-				held.add(lease);
+			if (lease.end(Lease.State.HANDED_OFF)) {
+				this.held.remove(lease);
+				ended++;
 			}
 		}
 		String sessionId = this.session.id();
@@ -191,13 +194,6 @@ final class Handoff implements Rebalancer.Host {
 			catch (RuntimeException ex) {
 				logger.warn("Could not hand off the streams of consumer '{}' ({}): peers will claim them when its session "
 						+ "lapses", this.settings.consumerId(), ex.getMessage());
-			}
-		}
-		int ended = 0;
-		for (Lease lease : held) {
-			if (lease.end(Lease.State.HANDED_OFF)) {
-				this.held.remove(lease);
-				ended++;
 			}
 		}
 		if (ended > 0 && this.session.id() == null) {
