@@ -286,6 +286,31 @@ class FailoverTests extends EngineTestSupport {
 		assertThat(consumer.added.get("stray").recovered()).isTrue();
 	}
 
+	@Test
+	void aTakeoverWhoseReplyWasLostIsClaimedAgainByTheConsumerWhoseSessionTookIt() {
+		Running consumer = start("c2", (settings) -> settings.maxConcurrentStreams(1));
+		producer().submit("first", null);
+		await().atMost(5, TimeUnit.SECONDS).until(() -> consumer.added.containsKey("first"));
+		producer().submit("lost", null);
+		// read by a consumer that died before it could acquire it (no session, no record)
+		redis.command("XREADGROUP", "GROUP", keys().group(), "ghost", "COUNT", "10", "STREAMS", keys().lbs(), ">");
+		// a takeover by c2's session whose reply c2 never saw: the record is c2's, the entry still pending for ghost
+		String sessionId = (String) redis.command("HGET", keys().sessions(), "c2");
+		LeaseStore store = new LeaseStore(redisson(), EngineSettings.builder(this.service, "c2").hbInterval(HB).build(),
+				"not-c2s-nonce");
+		LeaseStore.Takeover lost = store.claimPending(sessionId, "ghost", Duration.ZERO, "-", 10, 10, false);
+		assertThat(lost.taken()).extracting(LeaseStore.Acquisition::stream).containsExactly("lost");
+		long lostToken = lost.taken().get(0).token();
+
+		consumer.client.doneStream("first");
+
+		// the sweep finds ghost's pending entry, claim-pending reports it to c2 (its session owns it, not adopted), and
+		// c2, which does not hold it, claims it again under a new token and adopts nothing stale
+		await().atMost(HB.multipliedBy(4)).until(() -> consumer.added.containsKey("lost"));
+		assertThat(consumer.added.get("lost").fencingToken()).isGreaterThan(lostToken);
+		await().atMost(HB).untilAsserted(() -> assertThat(pendingPerConsumer()).containsOnlyKeys("c2"));
+	}
+
 	private void submitMany(int streams) {
 		org.redisson.api.RBatch batch = redisson().createBatch();
 		for (int i = 0; i < streams; i++) {

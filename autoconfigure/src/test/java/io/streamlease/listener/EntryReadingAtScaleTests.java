@@ -177,7 +177,7 @@ class EntryReadingAtScaleTests {
 			names.add(service + ":session:" + i);
 		}
 		for (int from = 0; from < count; from += 500) {
-			RBatch batch = client.createBatch(BatchOptions.defaults().skipResult());
+			RBatch batch = client.createBatch(BatchOptions.defaults());
 			for (String name : names.subList(from, Math.min(count, from + 500))) {
 				var stream = batch.<String, String>getStream(name, StringCodec.INSTANCE);
 				for (int n = 1; n <= entries; n++) {
@@ -193,7 +193,7 @@ class EntryReadingAtScaleTests {
 	/** Announces the streams in the wire format, pipelined. */
 	private static void announce(RedissonClient client, String service, List<String> names) {
 		for (int from = 0; from < names.size(); from += 1000) {
-			RBatch batch = client.createBatch(BatchOptions.defaults().skipResult());
+			RBatch batch = client.createBatch(BatchOptions.defaults());
 			var lbs = batch.<String, String>getStream(service + "-input", StringCodec.INSTANCE);
 			for (String name : names.subList(from, Math.min(names.size(), from + 1000))) {
 				lbs.addAsync(StreamAddArgs.entry("lbs-input", "{\"DataStreamName\":\"" + name + "\",\"Info\":{}}"));

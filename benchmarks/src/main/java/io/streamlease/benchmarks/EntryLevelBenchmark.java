@@ -178,7 +178,7 @@ final class EntryLevelBenchmark {
 		long started = System.nanoTime();
 		int perBatch = Math.max(1, 10_000 / perStream);
 		for (int from = 0; from < streams; from += perBatch) {
-			RBatch batch = this.control.createBatch(BatchOptions.defaults().skipResult());
+			RBatch batch = this.control.createBatch(BatchOptions.defaults());
 			for (int s = from; s < Math.min(streams, from + perBatch); s++) {
 				var stream = batch.getStream(LbsLoad.streamName(s), StringCodec.INSTANCE);
 				for (int i = 1; i <= perStream; i++) {

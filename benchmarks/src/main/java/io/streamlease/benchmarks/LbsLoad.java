@@ -48,7 +48,7 @@ final class LbsLoad {
 	/** Announces streams {@code s-000000 .. s-(count-1)}, pipelined. */
 	void submitAll(int count) {
 		for (int from = 0; from < count; from += BATCH) {
-			RBatch batch = this.redisson.createBatch(BatchOptions.defaults().skipResult());
+			RBatch batch = this.redisson.createBatch(BatchOptions.defaults());
 			RStreamAsync<String, String> async = batch.getStream(this.lbs, StringCodec.INSTANCE);
 			for (int i = from; i < Math.min(count, from + BATCH); i++) {
 				async.addAsync(StreamAddArgs.entry(FIELD, payload(streamName(i), null)));
