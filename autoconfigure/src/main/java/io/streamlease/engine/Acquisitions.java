@@ -189,8 +189,7 @@ final class Acquisitions {
 				}
 				List<Lease> added = new ArrayList<>(takeover.taken().size());
 				for (LeaseStore.Acquisition acquisition : takeover.taken()) {
-					Lease lease = accept(acquisition,
-							LbsEntry.infoOf(acquisition.stream(), acquisition.fields().get(LbsEntry.FIELD)), added);
+					Lease lease = accept(acquisition, LbsEntry.infoOf(acquisition.fields().get(LbsEntry.FIELD)), added);
 					if (lease != null) {
 						toAdopt.put(lease.name(), lease.record());
 					}

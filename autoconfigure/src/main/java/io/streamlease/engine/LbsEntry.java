@@ -79,28 +79,16 @@ record LbsEntry(String id, Map<String, String> fields, String stream, Map<String
 	}
 
 	/**
-	 * The Info of an entry of {@code stream} that was valid when first read (a takeover meets it again): the payload
-	 * as producers write it with an empty Info is recognized without parsing (the usual case, and the takeover of a
-	 * departed consumer turns thousands of entries into leases at once); anything else is parsed, and an Info that
+	 * The Info of an entry that was valid when first read (a takeover meets it again), from its {@code lbs-input};
+	 * none (null) when claim-pending.lua recognized the usual payload with an empty Info and left it out. An Info that
 	 * cannot be read is empty, as for {@link #parse}.
 	 */
-	static Map<String, Object> infoOf(String stream, String payload) {
+	static Map<String, Object> infoOf(String payload) {
 		if (payload == null) {
-			return Collections.emptyMap();
-		}
-		int name = PREFIX.length();
-		if (payload.startsWith(PREFIX) && payload.length() == name + stream.length() + 2 + EMPTY_INFO.length()
-				&& payload.startsWith(stream, name + 1) && payload.charAt(name) == '"'
-				&& payload.charAt(name + 1 + stream.length()) == '"' && payload.endsWith(EMPTY_INFO)
-				&& stream.indexOf('"') < 0 && stream.indexOf('\\') < 0) {
 			return Collections.emptyMap();
 		}
 		return parse("", Map.of(FIELD, payload), Integer.MAX_VALUE).info();
 	}
-
-	private static final String PREFIX = "{\"DataStreamName\":";
-
-	private static final String EMPTY_INFO = ",\"Info\":{}}";
 
 	/**
 	 * The value of {@code lbs-input} for a stream and its Info, as producers write it.

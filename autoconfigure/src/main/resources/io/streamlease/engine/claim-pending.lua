@@ -31,8 +31,9 @@
 --          for another consumer (not adopted yet)
 --
 -- Returns {NOT_LIVE} when the caller's session is not live, else
--- {taken, malformed, last id examined, entries examined, own, first token}: taken is flat, four items per stream:
--- stream, lbsId, its lbs-input, checkpoint fields, and the k-th stream taken (from 0) has the token first token + k;
+-- {taken, malformed, last id examined, entries examined, own, first token}: taken is flat, per stream: stream,
+-- lbsId, its lbs-input ("" for the usual one with an empty Info), n, n checkpoint items; the k-th stream taken
+-- (from 0) has the token first token + k;
 -- malformed a list of {lbsId, entry fields} for the caller to dead-letter; own a list of {stream, lbsId} (ARGV[10]).
 -- Entries that no longer exist are acknowledged.
 --
@@ -89,17 +90,13 @@ local function input_of(fields)
   return nil, nil
 end
 
--- the data stream an LBS entry announces and its lbs-input, or nil when it is malformed
-local function stream_of(fields)
-  for f = 1, #fields, 2 do
-    if fields[f] == 'lbs-input' then
-      local ok, decoded = pcall(cjson.decode, fields[f + 1])
-      if ok and type(decoded) == 'table' and type(decoded['DataStreamName']) == 'string'
-          and decoded['DataStreamName'] ~= '' then
-        return decoded['DataStreamName'], fields[f + 1]
-      end
-      return nil
-    end
+-- the data stream an lbs-input (input_of) announces, or nil when there is none or it is malformed
+local function stream_of(input)
+  if not input then return nil end
+  local ok, decoded = pcall(cjson.decode, input)
+  if ok and type(decoded) == 'table' and type(decoded['DataStreamName']) == 'string'
+      and decoded['DataStreamName'] ~= '' then
+    return decoded['DataStreamName']
   end
   return nil
 end
@@ -156,7 +153,7 @@ if #rows > 0 then
     local acquired = record and string.byte(record, #record - #id) == 58
         and string.find(record, id, #record - #id + 1, true) ~= nil
     if fields and not acquired then
-      local stream = stream_of(fields)
+      local stream = stream_of(inputs[i])
       names[i] = stream or false
       if stream and records[stream] == nil then
         records[stream] = redis.call('HGET', owners, stream) or false

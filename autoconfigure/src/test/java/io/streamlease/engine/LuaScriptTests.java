@@ -632,10 +632,10 @@ class LuaScriptTests extends EngineTestSupport {
 
 		assertThat(takeover.taken()).extracting(LeaseStore.Acquisition::stream).containsExactly("with-info", "caf\u00e9");
 		assertThat(takeover.taken().get(0).fields()).containsEntry("lbs-input", payload("with-info", "{\"tenant\":\"t1\"}"));
-		assertThat(LbsEntry.infoOf("with-info", takeover.taken().get(0).fields().get("lbs-input")))
+		assertThat(LbsEntry.infoOf(takeover.taken().get(0).fields().get("lbs-input")))
 			.containsEntry("tenant", "t1");
 		assertThat(takeover.taken().get(1).fields()).containsEntry("lbs-input", escapedPayload);
-		assertThat(LbsEntry.infoOf("caf\u00e9", escapedPayload)).isEmpty();
+		assertThat(LbsEntry.infoOf(escapedPayload)).isEmpty();
 		assertThat(redis.command("HGET", keys.owners(), "caf\u00e9")).asString().startsWith(takeover.taken().get(1).token() + ":");
 	}
 
