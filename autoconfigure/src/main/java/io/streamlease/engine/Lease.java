@@ -269,11 +269,18 @@ final class Lease implements LeasedStream {
 		return true;
 	}
 
-	/** Tells the handler that a rebalance asked it to yield: {@link #released()} completes with REBALANCE. */
+	/**
+	 * Tells the handler that a rebalance asked it to yield: the owner's yield listener first, then
+	 * {@link #released()} completes with REBALANCE. In that order, a container marks the run as yielding before its
+	 * handler can see the request and return (a handler that returns after a yield request is handed off, not
+	 * finished).
+	 */
 	void announceYield() {
-		if (release(ReleaseReason.REBALANCE)) {
-			this.owner.yieldRequested(this);
+		if (this.state != State.HELD || this.releaseReason != null) {
+			return;
 		}
+		this.owner.yieldRequested(this);
+		release(ReleaseReason.REBALANCE);
 	}
 
 	/** Whether a rebalance asked the handler to yield this stream. */

@@ -555,7 +555,8 @@ public final class StreamLeaseEngine implements AutoCloseable {
 	/**
 	 * Sets the one listener told when fair share asks this consumer to yield a held stream (the lease stays held
 	 * meanwhile, and its {@link LeasedStream#released() released()} completes with
-	 * {@link io.streamlease.ReleaseReason#REBALANCE}). It runs off the engine's threads and must not block for long.
+	 * {@link io.streamlease.ReleaseReason#REBALANCE}, after this listener returned). It runs off the engine's threads
+	 * and must not block for long.
 	 * A container uses this instead of a callback on each lease's {@code released()}, which would cost a future and
 	 * a dependant per held stream.
 	 */

@@ -17,6 +17,7 @@ import io.micrometer.observation.ObservationRegistry;
 import io.streamlease.HandlerFailedException;
 import io.streamlease.LeaseLostException;
 import io.streamlease.LeasedStream;
+import io.streamlease.ReleaseReason;
 import io.streamlease.StreamLeaseEvent;
 import io.streamlease.engine.StreamEvent;
 import io.streamlease.engine.StreamEvents;
@@ -509,7 +510,7 @@ public class StreamLeaseContainer {
 			this.runs.record(run, "cancelled", started);
 			return;
 		}
-		if (run.yielding) {
+		if (run.yielding || askedToYield(run.lease)) {
 			// returned after a rebalance asked it to yield: handed off, resumed by the peer from its checkpoint
 			this.runs.record(run, "cancelled", started);
 			this.runs.yielded(run);
@@ -539,6 +540,16 @@ public class StreamLeaseContainer {
 		finally {
 			this.runs.ended(run);
 		}
+	}
+
+	/**
+	 * Whether the handler may have seen a yield request: its {@code released()} completed with REBALANCE. Checked
+	 * besides the run's own flag, which the engine's yield listener sets: a run registered after the request was
+	 * announced gets the flag from {@link #added} only once its handler was submitted, and that handler may see
+	 * the request, checkpoint and return first (finishing the stream then would lose the rest of its work).
+	 */
+	private static boolean askedToYield(LeasedStream lease) {
+		return lease.released().toCompletableFuture().getNow(null) == ReleaseReason.REBALANCE;
 	}
 
 	private void retryLater(HandlerRun run, HandlerFailedException failure, long started) {

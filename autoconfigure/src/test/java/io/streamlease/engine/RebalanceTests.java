@@ -177,6 +177,37 @@ class RebalanceTests extends EngineTestSupport {
 	}
 
 	@Test
+	void theYieldListenerIsToldBeforeTheHandlerSeesTheRequest() {
+		// a container marks a run as yielding in this listener: had released() completed first, a handler could
+		// checkpoint and return before that, and its stream would be finished instead of handed off
+		Running first = create("c1", (settings) -> settings.rebalance(new RebalanceSettings(true, null, 0.1, 0.25,
+				1000, Duration.ofMillis(300), null)));
+		List<String> seenEarly = new CopyOnWriteArrayList<>();
+		List<String> told = new CopyOnWriteArrayList<>();
+		first.client.onYieldRequested((lease) -> {
+			told.add(lease.name());
+			if (lease.released().toCompletableFuture().isDone()) {
+				seenEarly.add(lease.name());
+			}
+		});
+		first.start();
+		this.members.add(first);
+		submit(40);
+		await().atMost(10, TimeUnit.SECONDS).until(() -> first.client.ownedCount() == 40);
+		for (LeasedStream lease : first.client.ownedStreams()) {
+			// made before the request, so that its completion is observable
+			lease.released();
+		}
+
+		member("c2", (settings) -> {
+		});
+
+		await().atMost(BOUND).until(() -> told.size() >= 10);
+		assertThat(seenEarly).isEmpty();
+		awaitNothingInFlight(40);
+	}
+
+	@Test
 	void withRebalancingOffAJoiningConsumerGetsOnlyNewStreams() {
 		Running first = member("c1", (settings) -> settings.rebalance(RebalanceSettings.OFF));
 		submit(100);
