@@ -91,6 +91,27 @@ final class ChildProcess implements AutoCloseable {
 		this.process.waitFor();
 	}
 
+	/** Writes one line to the process's standard input. */
+	void send(String line) {
+		try {
+			this.process.getOutputStream().write((line + "\n").getBytes(StandardCharsets.UTF_8));
+			this.process.getOutputStream().flush();
+		}
+		catch (IOException ex) {
+			throw new UncheckedIOException("Could not write to the child process", ex);
+		}
+	}
+
+	/** The value after {@code prefix} of the first line that starts with it, or null. */
+	String valueOf(String prefix) {
+		for (String line : this.lines) {
+			if (line.startsWith(prefix)) {
+				return line.substring(prefix.length()).trim();
+			}
+		}
+		return null;
+	}
+
 	List<String> lines() {
 		return List.copyOf(this.lines);
 	}

@@ -23,7 +23,12 @@ import org.redisson.config.ReadMode;
  * <p>
  * Arguments: redis uri (or {@code cluster:host:port,...} for a Redis Cluster), service (or several, comma-separated:
  * one engine each on one Redisson client, as one pod), consumer id, hb-interval in ms, expected number of streams
- * (per service).
+ * (per service), and optionally {@code handoff}.
+ * <p>
+ * With {@code handoff} (the handoff scenario) it uses the harness's Redisson configuration ({@link RedissonClients})
+ * and waits for a line on its standard input: {@code CLOSE} closes its engines, {@code STOP_READING} calls
+ * {@code stopReading()} first; it prints {@code CLOSING <epoch us>} right before {@code close()} and
+ * {@code CLOSED <epoch us>} after it.
  */
 public final class OwnerProcess {
 
@@ -35,6 +40,7 @@ public final class OwnerProcess {
 
 	public static void main(String[] args) throws Exception {
 		int expected = Integer.parseInt(args[4]);
+		boolean handoff = args.length > 5 && args[5].equals("handoff");
 		Config config = new Config();
 		config.setThreads(2);
 		config.setNettyThreads(2);
@@ -51,15 +57,15 @@ public final class OwnerProcess {
 		else {
 			config.useSingleServer().setAddress(args[0]).setTimeout(3000).setRetryAttempts(2).setRetryInterval(100);
 		}
-		RedissonClient redisson = Redisson.create(config);
+		RedissonClient redisson = handoff ? RedissonClients.create(args[0]) : Redisson.create(config);
 		List<StreamLeaseEngine> clients = new ArrayList<>();
 		LongAdder added = new LongAdder();
 		for (String service : args[1].split(",")) {
 			EngineSettings settings = EngineSettings.builder(service, args[2])
 				.hbInterval(Duration.ofMillis(Long.parseLong(args[3])))
 				.maxConcurrentStreams(Math.max(expected, 10_000))
-				.outputChannelSize(10_000)
 				.retry(new RetrySettings(-1, Duration.ofMillis(50), Duration.ofMillis(500)))
+				.outputChannelSize(10_000)
 				.build();
 			StreamLeaseEngine client = StreamLeaseEngine.create(redisson, settings);
 			clients.add(client);
@@ -87,6 +93,11 @@ public final class OwnerProcess {
 			drainer.setDaemon(true);
 			drainer.start();
 		}
+		if (handoff) {
+			Thread closer = new Thread(() -> closeOnCommand(clients), "owner-commands");
+			closer.setDaemon(true);
+			closer.start();
+		}
 		say("STARTED " + args[2]);
 		boolean announced = false;
 		long total = (long) expected * clients.size();
@@ -97,6 +108,29 @@ public final class OwnerProcess {
 			}
 			Thread.sleep(20);
 		}
+	}
+
+	/** Reads one command from standard input and closes the engines as it says (handoff on close). */
+	private static void closeOnCommand(List<StreamLeaseEngine> clients) {
+		try {
+			String command = new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
+					java.nio.charset.StandardCharsets.UTF_8)).readLine();
+			if ("STOP_READING".equals(command)) {
+				clients.forEach(StreamLeaseEngine::stopReading);
+			}
+			say("CLOSING " + epochMicros());
+			clients.forEach(StreamLeaseEngine::close);
+			say("CLOSED " + epochMicros());
+		}
+		catch (java.io.IOException ex) {
+			say("FAILED " + ex);
+		}
+	}
+
+	/** The wall clock in microseconds (the same clock for every process of this machine). */
+	static long epochMicros() {
+		java.time.Instant now = java.time.Instant.now();
+		return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
 	}
 
 	private static void say(String line) {
