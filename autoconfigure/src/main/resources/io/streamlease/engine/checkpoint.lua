@@ -39,5 +39,8 @@ for k = 5, #ARGV, 2 do
   fields[#fields + 1] = 'state:' .. ARGV[k]
   fields[#fields + 1] = ARGV[k + 1]
 end
-redis.call('HSET', checkpointKey, unpack(fields))
+-- in slices: Lua's unpack fails beyond about 8,000 values, and the state may be large
+for from = 1, #fields, 1000 do
+  redis.call('HSET', checkpointKey, unpack(fields, from, math.min(#fields, from + 999)))
+end
 return {'OK'}

@@ -38,7 +38,7 @@
 -- Entries that no longer exist are acknowledged.
 --
 -- The cost per stream taken is what a takeover's latency is made of (docs/PERFORMANCE.md, handoff): the records
--- of a page are read with one HMGET and written with one HSET, and nothing is XCLAIMed here.
+-- of a page are read with one HMGET and written with one HSET (per 1,000 streams), and nothing is XCLAIMed here.
 local lbs, owners, consumers, sessions, sessionConsumers = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
 local fencing, released, resubmits = KEYS[6], KEYS[7], KEYS[8]
 local group, consumer, sid, of, idle, after = ARGV[1], ARGV[2], ARGV[3], ARGV[4], tonumber(ARGV[5]), ARGV[6]
@@ -68,6 +68,22 @@ local function live(session)
   end
   liveCache[session] = owner or false
   return owner
+end
+
+-- Lua's unpack fails beyond about 8,000 values (LUAI_MAXCSTACK), and a page may hold up to 10,000 streams: commands
+-- with one argument per stream go in slices of this many (an even number, for field-value pairs)
+local SLICE = 1000
+
+-- redis.call(command, key, items...) in slices of SLICE items; the replies of a reading command are concatenated
+local function call_sliced(command, key, items)
+  local replies = {}
+  for from = 1, #items, SLICE do
+    local reply = redis.call(command, key, unpack(items, from, math.min(#items, from + SLICE - 1)))
+    if type(reply) == 'table' then
+      for _, value in ipairs(reply) do replies[#replies + 1] = value end
+    end
+  end
+  return replies
 end
 
 -- whether LBS entry id a is newer than b
@@ -139,7 +155,7 @@ if #rows > 0 then
     inputs[i] = input
     if candidate then streams[#streams + 1] = candidate end
   end
-  local found = (#streams > 0) and redis.call('HMGET', owners, unpack(streams)) or {}
+  local found = call_sliced('HMGET', owners, streams)
   local records = {}
   for i, stream in ipairs(streams) do
     if records[stream] == nil then records[stream] = found[i] or false end
@@ -236,8 +252,8 @@ if #rows > 0 then
       end
     end
   end
-  if #written > 0 then redis.call('HSET', owners, unpack(written)) end
-  if #unreleased > 0 then redis.call('HDEL', released, unpack(unreleased)) end
+  call_sliced('HSET', owners, written)
+  call_sliced('HDEL', released, unreleased)
 end
 if issued > 0 then
   redis.call('SET', fencing, string.format('%.0f', firstToken + issued - 1))

@@ -743,6 +743,66 @@ class LuaScriptTests extends EngineTestSupport {
 	}
 
 	@Test
+	void aPageOfTenThousandStreamsIsTakenInOneCall() {
+		// lbs-recovery-count allows 10,000 per call: the per-page HMGET, HSET and HDEL must not unpack 20,000 values
+		// at once (Lua fails beyond about 8,000), or no takeover of that size ever succeeds
+		int n = 10_000;
+		LeaseStore c1 = store("c1");
+		String sid1 = c1.register().sessionId();
+		LeaseStore c2 = store("c2");
+		String sid2 = c2.register().sessionId();
+		redis.command("EVAL", "for i = 1, tonumber(ARGV[1]) do redis.call('XADD', KEYS[1], '*', 'lbs-input', "
+				+ "'{\"DataStreamName\":\"big-' .. i .. '\",\"Info\":{}}') end", "1", keys.lbs(), Integer.toString(n));
+		redis.command("XREADGROUP", "GROUP", keys.group(), "c1", "COUNT", Integer.toString(n), "STREAMS", keys.lbs(), ">");
+		List<LeaseStore.Request> requests = new ArrayList<>();
+		for (Object entry : (List<?>) redis.command("XRANGE", keys.lbs(), "-", "+")) {
+			String id = (String) ((List<?>) entry).get(0);
+			requests.add(new LeaseStore.Request("big-" + (requests.size() + 1), id));
+		}
+		for (int from = 0; from < n; from += 1000) {
+			c1.acquire(sid1, requests.subList(from, from + 1000), false).join();
+		}
+		assertThat(redis.command("HLEN", keys.owners())).isEqualTo((long) n);
+		// a stream handed off alone elsewhere: the takeover then clears what it takes from the released hash too
+		redis.command("HSET", keys.released(), "elsewhere", "0-1");
+		lapse("c1");
+
+		LeaseStore.Takeover takeover = c2.claimPending(sid2, "c1", Duration.ZERO, "-", n, n, false);
+
+		assertThat(takeover.notLive()).isFalse();
+		assertThat(takeover.taken()).hasSize(n);
+		assertThat(takeover.examined()).isEqualTo(n);
+		Map<String, String> owners = new LinkedHashMap<>();
+		List<?> flat = (List<?>) redis.command("HGETALL", keys.owners());
+		for (int i = 0; i < flat.size(); i += 2) {
+			owners.put((String) flat.get(i), (String) flat.get(i + 1));
+		}
+		for (LeaseStore.Acquisition acquisition : takeover.taken()) {
+			assertThat(owners.get(acquisition.stream()))
+				.isEqualTo(new OwnershipRecord(acquisition.token(), sid2, acquisition.lbsId()).value());
+		}
+		assertThat(redis.command("HLEN", keys.released())).isEqualTo(1L);
+	}
+
+	@Test
+	void aCheckpointWithTenThousandStateEntriesIsWrittenWhole() {
+		LeaseStore c1 = store("c1");
+		String sid1 = c1.register().sessionId();
+		String id = submit("s");
+		read("c1");
+		LeaseStore.Acquisition acquired = acquire(c1, sid1, "s", id);
+		Map<String, String> state = new LinkedHashMap<>();
+		for (int i = 0; i < 10_000; i++) {
+			state.put("k" + i, "v" + i);
+		}
+
+		checkpoint(c1, sid1, "s", acquired.token(), id, "0-9", state);
+
+		assertThat(redis.command("HLEN", keys.checkpoint("s"))).isEqualTo(10_002L);
+		assertThat(redis.command("HGET", keys.checkpoint("s"), "state:k9999")).isEqualTo("v9999");
+	}
+
+	@Test
 	void returnsMalformedEntriesForTheCallerAndAcknowledgesEntriesThatNoLongerExist() {
 		LeaseStore c2 = store("c2");
 		String sid2 = c2.register().sessionId();
