@@ -40,11 +40,23 @@ final class DeadLetters {
 	}
 
 	/**
-	 * Moves a malformed LBS entry to the dead-letter stream with the reason and its original fields.
+	 * Original fields copied one by one into a dead letter at most: a script's command takes only so many arguments
+	 * from Lua (about 8,000 values); an entry with more keeps them all as one JSON object, {@code dead-letter.fields}.
+	 */
+	static final int MAX_COPIED_FIELDS = 1000;
+
+	/**
+	 * Moves a malformed LBS entry to the dead-letter stream with the reason and its original fields (as one JSON
+	 * object in {@code dead-letter.fields} when it has more than {@link #MAX_COPIED_FIELDS}).
 	 */
 	void malformed(LbsEntry entry) {
 		Map<String, String> fields = fields(entry.rejection(), entry.detail(), entry.id());
-		entry.fields().forEach(fields::putIfAbsent);
+		if (entry.fields().size() <= MAX_COPIED_FIELDS) {
+			entry.fields().forEach(fields::putIfAbsent);
+		}
+		else {
+			fields.put("dead-letter.fields", LbsEntry.JSON.writeValueAsString(entry.fields()));
+		}
 		this.store.deadLetter(entry.id(), "", null, fields, this.settings.deadLetterMaxLength());
 		this.status.deadLettered(entry.rejection());
 		logger.warn("Moved LBS entry {} of service '{}' to the dead-letter stream '{}': {}", entry.id(),

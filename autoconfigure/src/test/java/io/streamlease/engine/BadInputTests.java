@@ -1,6 +1,7 @@
 package io.streamlease.engine;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -45,6 +46,37 @@ class BadInputTests extends EngineTestSupport {
 		assertThat(field(letters.get(0), "dead-letter.consumer")).isEqualTo("c1");
 		assertThat(redis.command("XLEN", keys().lbs())).isEqualTo(1L);
 		assertThat(redis.command("XPENDING", keys().lbs(), keys().group()).toString()).startsWith("[1,");
+	}
+
+	@Test
+	void anEntryWithThousandsOfFieldsIsDeadLetteredWithAllOfThemAndTheNextGoodEntryIsStillProcessed() {
+		Running consumer = start("c1");
+		// 5,000 fields: more values than one Lua unpack takes, were they copied one by one into the dead letter
+		List<String> wide = new ArrayList<>();
+		for (int i = 1; i <= 5000; i++) {
+			wide.add("f" + i);
+			wide.add("v" + i);
+		}
+		List<String> command = new ArrayList<>(List.of("XADD", keys().lbs(), "*"));
+		command.addAll(wide);
+		redis.command(command.toArray(String[]::new));
+		producer().submit("good", Map.of("ok", true));
+
+		await().atMost(5, TimeUnit.SECONDS).until(() -> consumer.added.containsKey("good"));
+		await().atMost(2, TimeUnit.SECONDS).until(() -> consumer.client.counters().deadLettered() == 1);
+		List<?> letters = (List<?>) redis.command("XRANGE", keys().deadLetters(), "-", "+");
+		assertThat(letters).hasSize(1);
+		Object last = letters.get(0);
+		assertThat(field(last, "dead-letter.reason")).isEqualTo("missing-field");
+		String kept = field(last, "f5000");
+		if (kept == null) {
+			// too many to copy one by one: kept whole, as one JSON object
+			assertThat(field(last, "dead-letter.fields")).contains("\"f5000\":\"v5000\"").contains("\"f1\":\"v1\"");
+		}
+		else {
+			assertThat(kept).isEqualTo("v5000");
+		}
+		assertThat(redis.command("XLEN", keys().lbs())).isEqualTo(1L);
 	}
 
 	@Test
