@@ -772,11 +772,7 @@ class LuaScriptTests extends EngineTestSupport {
 		assertThat(takeover.notLive()).isFalse();
 		assertThat(takeover.taken()).hasSize(n);
 		assertThat(takeover.examined()).isEqualTo(n);
-		Map<String, String> owners = new LinkedHashMap<>();
-		List<?> flat = (List<?>) redis.command("HGETALL", keys.owners());
-		for (int i = 0; i < flat.size(); i += 2) {
-			owners.put((String) flat.get(i), (String) flat.get(i + 1));
-		}
+		Map<String, String> owners = hash(keys.owners());
 		for (LeaseStore.Acquisition acquisition : takeover.taken()) {
 			assertThat(owners.get(acquisition.stream()))
 				.isEqualTo(new OwnershipRecord(acquisition.token(), sid2, acquisition.lbsId()).value());
