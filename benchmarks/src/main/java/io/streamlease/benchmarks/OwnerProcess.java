@@ -1,6 +1,11 @@
 package io.streamlease.benchmarks;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -41,32 +46,19 @@ public final class OwnerProcess {
 	public static void main(String[] args) throws Exception {
 		int expected = Integer.parseInt(args[4]);
 		boolean handoff = args.length > 5 && args[5].equals("handoff");
-		Config config = new Config();
-		config.setThreads(2);
-		config.setNettyThreads(2);
-		if (args[0].startsWith(CLUSTER)) {
-			config.useClusterServers()
-				.addNodeAddress(Arrays.stream(args[0].substring(CLUSTER.length()).split(",")).map((a) -> "redis://" + a)
-					.toArray(String[]::new))
-				.setReadMode(ReadMode.MASTER)
-				.setSlaveConnectionMinimumIdleSize(0)
-				.setTimeout(3000)
-				.setRetryAttempts(2)
-				.setRetryInterval(100);
-		}
-		else {
-			config.useSingleServer().setAddress(args[0]).setTimeout(3000).setRetryAttempts(2).setRetryInterval(100);
-		}
-		RedissonClient redisson = handoff ? RedissonClients.create(args[0]) : Redisson.create(config);
+		RedissonClient redisson = handoff ? RedissonClients.create(args[0]) : failoverClient(args[0]);
 		List<StreamLeaseEngine> clients = new ArrayList<>();
 		LongAdder added = new LongAdder();
 		for (String service : args[1].split(",")) {
-			EngineSettings settings = EngineSettings.builder(service, args[2])
+			EngineSettings.Builder builder = EngineSettings.builder(service, args[2])
 				.hbInterval(Duration.ofMillis(Long.parseLong(args[3])))
 				.maxConcurrentStreams(Math.max(expected, 10_000))
-				.retry(new RetrySettings(-1, Duration.ofMillis(50), Duration.ofMillis(500)))
-				.outputChannelSize(10_000)
-				.build();
+				.outputChannelSize(10_000);
+			if (!handoff) {
+				// the handoff scenario keeps the default retries, as its report says
+				builder.retry(new RetrySettings(-1, Duration.ofMillis(50), Duration.ofMillis(500)));
+			}
+			EngineSettings settings = builder.build();
 			StreamLeaseEngine client = StreamLeaseEngine.create(redisson, settings);
 			clients.add(client);
 			StreamEvents events = client.start();
@@ -110,11 +102,31 @@ public final class OwnerProcess {
 		}
 	}
 
+	/** The failover owner's client: 2 threads, 3 s timeout, 2 retries 100 ms apart; a Cluster client for "cluster:". */
+	private static RedissonClient failoverClient(String uri) {
+		Config config = new Config();
+		config.setThreads(2);
+		config.setNettyThreads(2);
+		if (uri.startsWith(CLUSTER)) {
+			config.useClusterServers()
+				.addNodeAddress(Arrays.stream(uri.substring(CLUSTER.length()).split(",")).map((a) -> "redis://" + a)
+					.toArray(String[]::new))
+				.setReadMode(ReadMode.MASTER)
+				.setSlaveConnectionMinimumIdleSize(0)
+				.setTimeout(3000)
+				.setRetryAttempts(2)
+				.setRetryInterval(100);
+		}
+		else {
+			config.useSingleServer().setAddress(uri).setTimeout(3000).setRetryAttempts(2).setRetryInterval(100);
+		}
+		return Redisson.create(config);
+	}
+
 	/** Reads one command from standard input and closes the engines as it says (handoff on close). */
 	private static void closeOnCommand(List<StreamLeaseEngine> clients) {
 		try {
-			String command = new java.io.BufferedReader(new java.io.InputStreamReader(System.in,
-					java.nio.charset.StandardCharsets.UTF_8)).readLine();
+			String command = new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)).readLine();
 			if ("STOP_READING".equals(command)) {
 				clients.forEach(StreamLeaseEngine::stopReading);
 			}
@@ -122,14 +134,14 @@ public final class OwnerProcess {
 			clients.forEach(StreamLeaseEngine::close);
 			say("CLOSED " + epochMicros());
 		}
-		catch (java.io.IOException ex) {
+		catch (IOException ex) {
 			say("FAILED " + ex);
 		}
 	}
 
 	/** The wall clock in microseconds (the same clock for every process of this machine). */
 	static long epochMicros() {
-		java.time.Instant now = java.time.Instant.now();
+		Instant now = Instant.now();
 		return now.getEpochSecond() * 1_000_000L + now.getNano() / 1_000;
 	}
 
